@@ -1,0 +1,1 @@
+"""Parsing (bytes → the text a person reads) and extraction (text → offers)."""

@@ -1,0 +1,35 @@
+"""Extraction: a parsed message → its kind and the offers it makes, each field with confidence and span."""
+
+from __future__ import annotations
+
+import traceback
+
+from parsers.message import ParsedMessage
+from vng_ingest.models import Extraction, Kind
+
+EXTRACTOR_VERSION = "0.1.0"
+
+
+def extract(parsed: ParsedMessage) -> Extraction:
+    from parsers.triage import classify
+    from parsers.offers import find_offers
+    kind, kind_confidence = classify(parsed)
+    offers = find_offers(parsed, kind) if kind in (Kind.OFFER, Kind.THIRD_PARTY_OFFER) else []
+    return Extraction(kind=kind, offers=offers, kind_confidence=kind_confidence)
+
+
+def read_message(raw: bytes) -> tuple[ParsedMessage, Extraction]:
+    """Parse and extract; never raises: a failure becomes an Extraction with its error, for review."""
+    from parsers.mime import parse_message
+    try:
+        parsed = parse_message(raw)
+    except Exception as error:   # noqa: BLE001 - nothing may escape: the message goes to review
+        return ParsedMessage(errors=[repr(error)]), Extraction(Kind.OTHER, error=_describe(error))
+    try:
+        return parsed, extract(parsed)
+    except Exception as error:   # noqa: BLE001
+        return parsed, Extraction(Kind.OTHER, kind_confidence=0.0, error=_describe(error))
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}"

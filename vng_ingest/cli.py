@@ -1,0 +1,152 @@
+"""The command line: ``vng-ingest`` (same as ``python run_ingest.py``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from vng_ingest.config import Config, ConfigError, load_config
+
+log = logging.getLogger("vng_ingest")
+
+DESCRIPTION = """\
+vng-ingest reads municipalities' e-mail about reception locations for refugees
+from Ukraine, extracts the offered locations, and writes the weekly workbook
+for the ministries. Settings come from config.yaml (see --config).
+"""
+
+
+def _store(config: Config):
+    from store import open_store
+    return open_store(config.database.url)
+
+
+def cmd_run(args, config: Config) -> int:
+    from vng_ingest.service import run_forever, run_once
+    if args.once:
+        summary = run_once(config, _store(config), write_report=not args.no_report)
+        print(summary.text())
+        return 0
+    return run_forever(config, _store(config))
+
+
+def cmd_poll(args, config: Config) -> int:
+    from vng_ingest.service import poll_once
+    summary = poll_once(config, _store(config))
+    print(summary.text())
+    return 0 if not summary.source_error else 1
+
+
+def cmd_import(args, config: Config) -> int:
+    from vng_ingest.service import import_paths
+    summary = import_paths(config, _store(config), [Path(p) for p in args.paths], progress=not args.quiet)
+    print(summary.text())
+    return 0
+
+
+def cmd_extract(args, config: Config) -> int:
+    from parsers.extract import read_message
+    for name in args.files:
+        path = Path(name)
+        _, extraction = read_message(path.read_bytes())
+        print(json.dumps(extraction.record(file=path.name, with_meta=not args.plain), ensure_ascii=False))
+    return 0
+
+
+def cmd_reprocess(args, config: Config) -> int:
+    from vng_ingest.pipeline import process, reprocess_ids
+    store = _store(config)
+    result = process(store, reprocess_ids(store, only_older=not args.all))
+    print(f"reprocessed {result.processed} messages: {result.offers} offers, "
+          f"{result.needs_review} need review, {result.failed} failed")
+    return 0
+
+
+def cmd_report(args, config: Config) -> int:
+    from reports.weekly import generate_report
+    path = generate_report(config, _store(config), send=args.send)
+    print(f"report written: {path}")
+    return 0
+
+
+def cmd_review(args, config: Config) -> int:
+    from review.app import serve
+    serve(config, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_status(args, config: Config) -> int:
+    from vng_ingest.service import status
+    print(status(config, _store(config)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vng-ingest", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", help="config file (default: ./config.yaml, or $VNG_INGEST_CONFIG; "
+                                         "without one: the bundled sample mailbox and SQLite)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="poll the mailbox on schedule and write the weekly report")
+    run.add_argument("--once", action="store_true", help="poll, extract and report once, then stop")
+    run.add_argument("--no-report", action="store_true", help="with --once: do not write the workbook")
+    run.set_defaults(func=cmd_run)
+
+    poll = sub.add_parser("poll", help="fetch new mail from the configured source and extract offers")
+    poll.add_argument("--once", action="store_true", default=True, help="poll once and stop (default)")
+    poll.set_defaults(func=cmd_poll)
+
+    imp = sub.add_parser("import", help="import .eml files, folders of them, Maildirs or mbox files")
+    imp.add_argument("paths", nargs="+", metavar="PATH")
+    imp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    imp.set_defaults(func=cmd_import)
+
+    ext = sub.add_parser("extract", help="print the extracted record of .eml files as JSON lines "
+                                         "(no database)")
+    ext.add_argument("files", nargs="+", metavar="FILE.eml")
+    ext.add_argument("--plain", action="store_true", help="only the corpus fields, without "
+                                                          "confidence, evidence and needs_review")
+    ext.set_defaults(func=cmd_extract)
+
+    rep = sub.add_parser("reprocess", help="extract stored messages again with the current extractor")
+    rep.add_argument("--all", action="store_true", help="every message, not only those extracted "
+                                                        "by an older extractor version")
+    rep.set_defaults(func=cmd_reprocess)
+
+    report = sub.add_parser("report", help="write the weekly workbook now")
+    report.add_argument("--send", action="store_true", help="also mail it to the configured recipients")
+    report.set_defaults(func=cmd_report)
+
+    review = sub.add_parser("review", help="serve the review screen for KCC staff")
+    review.add_argument("--host", help="address to listen on (default from config)")
+    review.add_argument("--port", type=int, help="port (default from config)")
+    review.set_defaults(func=cmd_review)
+
+    stat = sub.add_parser("status", help="messages per state, last poll, last report, failures")
+    stat.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.DEBUG if args.verbose else config.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    return args.func(args, config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""HTML mail turned into plain text that keeps the layout a reader relies on.
+
+Municipalities often send HTML-only Outlook mail with the locations in a table or a
+bulleted list. A tag stripper would glue the cells and items together, so this keeps
+one line per paragraph, "- " before list items and one line per table row with the
+cells joined by " | ". It also marks where the quoted history starts (Outlook's
+divider, Gmail/Apple/Thunderbird blockquotes), because in HTML that boundary is
+explicit markup and much more reliable than text patterns.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.element import PreformattedString
+
+#: Marks the start of quoted history in the produced text; removed before returning.
+QUOTE_MARK = "\u2063VNG-QUOTE-START\u2063"
+
+_DROPPED = {"style", "script", "head", "title", "meta", "link", "xml", "noscript", "template"}
+_BLOCKS = {
+    "p", "div", "section", "article", "header", "footer", "main", "aside", "nav",
+    "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "dt", "dd", "pre",
+    "blockquote", "address", "center", "form", "fieldset", "figure", "caption",
+    "tbody", "thead", "tfoot",
+}
+_SPACE = re.compile(r"[ \t\r\n\f\u200b]+")
+# Break tokens: SOFT ends a block, HARD is a <br>, PARA a paragraph break (blank line).
+SOFT, HARD, PARA = "\x1c", "\x1d", "\x1e"
+_RUN = re.compile(r"[ \x1c\x1d\x1e]*[\x1c\x1d\x1e][ \x1c\x1d\x1e]*")
+_QUOTE_CLASSES = {"gmail_quote", "moz-cite-prefix", "yahoo_quoted", "OutlookMessageHeader",
+                  "protonmail_quote", "zmail_extra"}
+_QUOTE_IDS = {"divRplyFwdMsg", "appendonsend", "stopSpelling", "OLK_SRC_BODY_SECTION",
+              "x_divRplyFwdMsg", "mail-editor-reference-message-container"}
+_HEADER_START = re.compile(r"^\s*(Van|From|De|Von|Fra|Från)\s*:", re.I)
+
+
+def html_to_text(html: str) -> str:
+    """The readable text of an HTML body (quote boundary not marked)."""
+    text, _ = html_to_text_with_quote(html)
+    return text
+
+
+def html_to_text_with_quote(html: str) -> tuple[str, int | None]:
+    """Text of an HTML body and the line index where quoted history starts (or None)."""
+    soup = BeautifulSoup(html, "lxml")
+    _mark_quote_start(soup)
+    out: list[str] = []
+    _render(soup, out)
+    text = _tidy("".join(out))
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if QUOTE_MARK in line:
+            rest = line.replace(QUOTE_MARK, "").strip()
+            if rest:
+                lines[i] = rest
+            else:
+                del lines[i]
+            return "\n".join(lines).strip("\n"), i
+    return text, None
+
+
+def _mark_quote_start(soup: BeautifulSoup) -> None:
+    """Insert QUOTE_MARK before the first element that opens the quoted history."""
+    for tag in soup.find_all(True):
+        if _opens_quote(tag):
+            tag.insert_before(NavigableString("\n" + QUOTE_MARK + "\n"))
+            return
+
+
+def _opens_quote(tag: Tag) -> bool:
+    if tag.get("id") in _QUOTE_IDS:
+        return True
+    classes = set(tag.get("class") or [])
+    if classes & _QUOTE_CLASSES:
+        return True
+    if tag.name == "blockquote" and (tag.get("type") == "cite" or "gmail_quote" in classes):
+        return True
+    style = (tag.get("style") or "").replace(" ", "").lower()
+    if tag.name == "div" and "border-top:solid" in style:
+        return bool(_HEADER_START.match(tag.get_text(" ", strip=True)[:40]))
+    return False
+
+
+def _render(node, out: list[str], pre: bool = False) -> None:
+    for child in node.children:
+        if isinstance(child, PreformattedString):   # comments, doctype, CDATA
+            continue
+        if isinstance(child, NavigableString):
+            out.append(str(child) if pre else _SPACE.sub(" ", str(child)))
+            continue
+        if not isinstance(child, Tag):
+            continue
+        _render_tag(child, out, pre)
+
+
+def _render_tag(tag: Tag, out: list[str], pre: bool) -> None:
+    name = (tag.name or "").lower()
+    if name in _DROPPED or name == "img":
+        return
+    if name == "br":
+        out.append(HARD)
+    elif name == "hr":
+        out.append(PARA)
+    elif name == "li":
+        out.append(SOFT + "- ")
+        _render(tag, out, pre)
+        out.append(SOFT)
+    elif name == "table":
+        out.append(SOFT)
+        _render_table(tag, out)
+        out.append(SOFT)
+    elif name in _BLOCKS or name == "p":
+        _render_block(tag, name, out, pre)
+    else:
+        _render(tag, out, pre)
+
+
+def _render_block(tag: Tag, name: str, out: list[str], pre: bool) -> None:
+    """A block on its own lines; an empty block (<p>&nbsp;</p>, <div><br></div>) is a blank line."""
+    inner: list[str] = []
+    _render(tag, inner, pre or name == "pre")
+    content = "".join(inner)
+    if not content.replace("\u00a0", " ").strip(" " + SOFT + HARD + PARA):
+        out.append(PARA)
+        return
+    mso = "MsoNormal" in (tag.get("class") or [])
+    edge = PARA if name == "p" and not mso else SOFT
+    out.extend([edge, content, edge])
+
+
+def _render_table(table: Tag, out: list[str]) -> None:
+    """One line per data row; layout tables (nested tables, single cells) as blocks."""
+    for row in _rows(table):
+        cells = row.find_all(["td", "th"], recursive=False)
+        texts = [_cell_text(c) for c in cells]
+        filled = [t for t in texts if t.strip()]
+        if any(c.find("table") for c in cells) or len(filled) <= 1:
+            for cell in cells:
+                out.extend([SOFT, *_rendered(cell), SOFT])
+        else:
+            out.append(SOFT + " | ".join(t.replace("\n", ", ") for t in texts) + SOFT)
+
+
+def _rows(table: Tag) -> list[Tag]:
+    rows = []
+    for child in table.children:
+        if isinstance(child, Tag) and child.name == "tr":
+            rows.append(child)
+        elif isinstance(child, Tag) and child.name in {"tbody", "thead", "tfoot"}:
+            rows.extend(c for c in child.children if isinstance(c, Tag) and c.name == "tr")
+    return rows
+
+
+def _rendered(node: Tag) -> list[str]:
+    out: list[str] = []
+    _render(node, out)
+    return out
+
+
+def _cell_text(cell: Tag) -> str:
+    return re.sub(r"\n+", "\n", _tidy("".join(_rendered(cell))))
+
+
+def _collapse(run: re.Match) -> str:
+    """A run of break tokens becomes one line break, or a blank line for paragraphs."""
+    s = run.group(0)
+    if PARA in s:
+        return "\n\n"
+    return "\n" * max(1 if SOFT in s else 0, min(s.count(HARD), 2))
+
+
+def _tidy(text: str) -> str:
+    """Resolve break tokens, strip each line, keep at most one blank line in a row."""
+    text = _RUN.sub(_collapse, text.replace("\u00a0", " "))
+    lines = [line.strip() for line in text.split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    return text.strip("\n")

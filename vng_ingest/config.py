@@ -121,6 +121,10 @@ class SmtpConfig(Strict):
     username: str | None = None
     password: Secret = Field(default_factory=Secret)
     sender: str = "vng-ingest@localhost"
+    #: Check the server's certificate (STARTTLS); ca_file adds a CA to trust, e.g. an internal one.
+    verify_certificate: bool = True
+    ca_file: Path | None = None
+    timeout_seconds: float = Field(default=60, gt=0)
 
 
 class ScheduleConfig(Strict):

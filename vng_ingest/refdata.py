@@ -1,65 +1,134 @@
-"""Reference data shipped with the package: the municipalities of 2022 (CBS).
+"""Reference facts shipped with the package: municipalities of 2022, safety regions, names.
 
-A location is counted per province and per veiligheidsregio through its
-municipality's CBS code, so the report needs this table; the extractor needs
-it to spell municipality names the CBS way. Loaded once and cached: the file
-never changes while the program runs.
+Source and licence notes: ``vng_ingest/data/PROVENANCE.md``.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import re
+import unicodedata
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-MUNICIPALITIES_CSV = DATA_DIR / "gemeenten_2022.csv"
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @dataclass(frozen=True)
 class Municipality:
-    """One municipality of 1 January 2022 and the regions it belongs to."""
-
-    code: str                    # CBS code, e.g. "GM0344"
-    name: str                    # CBS spelling, e.g. "'s-Gravenhage"
-    province_code: str           # e.g. "PV26"
-    province: str                # e.g. "Utrecht"
-    veiligheidsregio_code: str   # e.g. "VR09"
-    veiligheidsregio: str        # e.g. "Utrecht"
+    code: str
+    name: str
+    province: str
+    region_code: str
+    region_name: str
+    domains: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    merged_into_code: str | None = None
+    merged_on: str | None = None
 
 
 @dataclass(frozen=True)
-class Municipalities:
-    """All municipalities, by CBS code and by name (case-insensitive)."""
+class SafetyRegion:
+    code: str
+    name: str
+    province: str
+    aliases: tuple[str, ...] = field(default=())
 
-    by_code: dict[str, Municipality]
-    by_name: dict[str, Municipality]
 
-    def get(self, code_or_name: str | None) -> Municipality | None:
-        """The municipality with this CBS code or CBS name; None when unknown."""
-        if not code_or_name:
-            return None
-        key = code_or_name.strip()
-        return self.by_code.get(key.upper()) or self.by_name.get(key.casefold())
+def fold(text: str) -> str:
+    """Lower case without diacritics or punctuation: 'Súdwest-Fryslân' → 'sudwest fryslan'."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return " ".join(re.findall(r"[a-z0-9]+", text))
 
-    def provinces(self) -> list[str]:
-        """Province names, sorted by province code (deterministic order for reports)."""
-        seen = {m.province_code: m.province for m in self.by_code.values()}
-        return [seen[code] for code in sorted(seen)]
 
-    def veiligheidsregios(self) -> list[str]:
-        """Veiligheidsregio names, sorted by VR code (VR01 … VR25)."""
-        seen = {m.veiligheidsregio_code: m.veiligheidsregio for m in self.by_code.values()}
-        return [seen[code] for code in sorted(seen)]
+def _split(cell: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (cell or "").split("|") if part.strip())
 
 
 @lru_cache(maxsize=1)
-def municipalities() -> Municipalities:
-    with MUNICIPALITIES_CSV.open(encoding="utf-8", newline="") as handle:
-        rows = [Municipality(code=row["code"], name=row["name"], province_code=row["province_code"],
-                             province=row["province"], veiligheidsregio_code=row["veiligheidsregio_code"],
-                             veiligheidsregio=row["veiligheidsregio_name"])
-                for row in csv.DictReader(handle)]
-    return Municipalities(by_code={m.code: m for m in rows},
-                          by_name={m.name.casefold(): m for m in rows})
+def municipalities() -> tuple[Municipality, ...]:
+    with (DATA / "gemeenten_2022.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return tuple(Municipality(
+        code=row["code"], name=row["name"], province=row["province"],
+        region_code=row["veiligheidsregio_code"], region_name=row["veiligheidsregio_name"],
+        domains=tuple(d.lower() for d in (row["website_domain"], *_split(row["other_domains"])) if d),
+        aliases=_split(row["aliases"]), merged_into_code=row["merged_into_code"] or None,
+        merged_on=row["merged_on"] or None) for row in rows)
+
+
+@lru_cache(maxsize=1)
+def safety_regions() -> tuple[SafetyRegion, ...]:
+    with (DATA / "veiligheidsregios_2022.csv").open(encoding="utf-8", newline="") as handle:
+        return tuple(SafetyRegion(row["code"], row["name"], row["province"], _split(row["aliases"]))
+                     for row in csv.DictReader(handle))
+
+
+@lru_cache(maxsize=1)
+def _by_code() -> dict[str, Municipality]:
+    return {m.code: m for m in municipalities()}
+
+
+@lru_cache(maxsize=1)
+def _by_name() -> dict[str, Municipality]:
+    """Folded names and aliases; also the name without a qualifier ('Bergen (NH.)' → 'bergen' is ambiguous, so skipped)."""
+    index: dict[str, Municipality] = {}
+    for m in municipalities():
+        for name in (m.name, *m.aliases):
+            index[fold(name)] = m
+    index.setdefault("den haag", _by_code().get("GM0518"))
+    index.setdefault("s gravenhage", _by_code().get("GM0518"))
+    return {k: v for k, v in index.items() if v is not None}
+
+
+@lru_cache(maxsize=1)
+def _by_domain() -> dict[str, Municipality]:
+    return {domain: m for m in municipalities() for domain in m.domains}
+
+
+def by_code(code: str) -> Municipality | None:
+    return _by_code().get(code)
+
+
+def by_name(name: str) -> Municipality | None:
+    return _by_name().get(fold(name))
+
+
+def by_domain(address_or_domain: str) -> Municipality | None:
+    """'j.smit@midden-groningen.nl' or 'gemeente.groningen.nl' → the municipality of that domain."""
+    domain = address_or_domain.rsplit("@", 1)[-1].lower().strip().rstrip(".")
+    parts = domain.split(".")
+    for start in range(len(parts) - 1):
+        found = _by_domain().get(".".join(parts[start:]))
+        if found:
+            return found
+    return None
+
+
+def name_pattern() -> re.Pattern:
+    """A regex matching any municipality name or alias as written (longest first)."""
+    return _name_pattern()
+
+
+@lru_cache(maxsize=1)
+def _name_pattern() -> re.Pattern:
+    names = {name for m in municipalities() for name in (m.name, *m.aliases)}
+    names |= {"Den Haag"}
+    escaped = sorted((re.escape(n) for n in names), key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(escaped) + r")(?![\w-])")
+
+
+@lru_cache(maxsize=1)
+def given_names() -> frozenset[str]:
+    names = set()
+    for file in ("given_names_nl.txt", "given_names_nl_be.txt"):
+        names |= {line.strip() for line in (DATA / file).read_text(encoding="utf-8").splitlines() if line.strip()}
+    return frozenset(names)
+
+
+@lru_cache(maxsize=1)
+def surname_particles() -> frozenset[str]:
+    text = (DATA / "surname_particles_nl.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())

@@ -9,8 +9,10 @@ behind limits; a refusal is recorded in `Attachment.error` and never raises.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import logging
 import re
 import zipfile
 from datetime import date, datetime, time
@@ -240,7 +242,11 @@ def _unique_cells(row):
 def read_pdf(data: bytes, att: Attachment) -> None:
     import pypdf
 
-    reader = pypdf.PdfReader(io.BytesIO(data))
+    with quiet_logger("pypdf"):
+        _read_pdf_pages(pypdf.PdfReader(io.BytesIO(data)), att)
+
+
+def _read_pdf_pages(reader, att: Attachment) -> None:
     if reader.is_encrypted and not reader.decrypt(""):
         att.error = "not read: the PDF is password-protected"
         return
@@ -355,6 +361,18 @@ def read_tnef(data: bytes, att: Attachment) -> None:
 
 def read_plain_text(data: bytes, att: Attachment) -> None:
     att.text = decode_guess(data).strip()
+
+
+@contextlib.contextmanager
+def quiet_logger(name: str):
+    """Silence a chatty library logger for one call; what matters goes into `errors`."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def decode_guess(data: bytes) -> str:

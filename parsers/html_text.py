@@ -11,8 +11,9 @@ explicit markup and much more reliable than text patterns.
 from __future__ import annotations
 
 import re
+import warnings
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning, NavigableString, Tag
 from bs4.element import PreformattedString
 
 #: Marks the start of quoted history in the produced text; removed before returning.
@@ -44,7 +45,9 @@ def html_to_text(html: str) -> str:
 
 def html_to_text_with_quote(html: str) -> tuple[str, int | None]:
     """Text of an HTML body and the line index where quoted history starts (or None)."""
-    soup = BeautifulSoup(html, "lxml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)   # XHTML mail is still HTML
+        soup = BeautifulSoup(html, "lxml")
     _mark_quote_start(soup)
     out: list[str] = []
     _render(soup, out)

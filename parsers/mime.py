@@ -448,7 +448,8 @@ def _mailparser_text(raw: bytes, result: ParsedMessage) -> str:
     try:
         import mailparser
 
-        parsed = mailparser.parse_from_bytes(raw)
+        with attachment_readers.quiet_logger("mailparser"):
+            parsed = mailparser.parse_from_bytes(raw)
         text = "\n\n".join(parsed.text_plain) or "\n\n".join(parsed.text_html)
         if text.strip():
             result.errors.append("no text part found by the MIME walk; text taken via mail-parser")

@@ -56,7 +56,9 @@ _DEVICE = re.compile(
 _SIG_DASHES = re.compile(r"^\s*--\s*$|^\s*__\s*$")
 _PHONE = re.compile(r"(\+|\b0)[\d\s().-]{8,}\d|\b(tel|telefoon|mob|mobiel|t|m)\b\.?:?\s*[\d+(]", re.I)
 _ORG = re.compile(r"\b(gemeente|municipality|veiligheidsregio|team|afdeling|provincie|"
-                  r"postbus|b\.v\.|bv|stichting|www\.|https?://|kvk|bureau|directie)\b|@", re.I)
+                  r"postbus|b\.v\.|bv|stichting|www\.|https?://|kvk|btw|iban|bureau|directie)\b|@",
+                  re.I)
+_POSTCODE = re.compile(r"\b\d{4}\s?[A-Z]{2}\b")
 _NAME = re.compile(r"^(?:[A-Z]\.)*\s*[A-ZÀ-Ý][\w'’.-]+(\s+(van|de|der|den|ter|ten|het|'t|el|"
                    r"[A-ZÀ-Ý][\w'’.-]*))*\s*$")
 
@@ -107,10 +109,11 @@ def find_quote_start(lines: list[str], subject: str = "") -> tuple[int | None, s
         if _is_header_block(lines, i):
             return _with_rule_above(lines, i), _kind_at(lines, i, subject)
         span = _attribution_span(lines, i)
-        if span:
+        if span and (not _next_filled(lines, i + span).startswith(">")
+                     or _only_quotes_follow(lines, i + span)):
             return i, _kind_at(lines, i, subject)
         if line.lstrip().startswith(">") and _only_quotes_follow(lines, i):
-            return i, _kind_at(lines, i, subject)
+            return _with_attribution_above(lines, i), _kind_at(lines, i, subject)
     return None, "quote"
 
 
@@ -151,10 +154,18 @@ def _attribution_span(lines: list[str], i: int) -> int:
                 return 0
             joined += " " + nxt
         if _WROTE_END.search(joined) and _looks_like_attribution(joined):
-            return span
+            return span + _name_continues(lines, i + span, joined)
         if len(joined) > 300:
             return 0
     return 0
+
+
+def _name_continues(lines: list[str], nxt: int, joined: str) -> int:
+    """1 when "Op … schreef" is wrapped and the next line holds "Name <addr>:"."""
+    if joined.rstrip().endswith(":") or nxt >= len(lines):
+        return 0
+    line = lines[nxt].strip()
+    return int(line.endswith(":") and "@" in line and len(line) < 150)
 
 
 def _looks_like_attribution(joined: str) -> bool:
@@ -163,11 +174,32 @@ def _looks_like_attribution(joined: str) -> bool:
     return bool(_WROTE_START.match(joined) or "@" in joined or re.search(r"\d{1,2}:\d{2}", joined))
 
 
+def _next_filled(lines: list[str], i: int) -> str:
+    return next((ln.strip() for ln in lines[i:] if ln.strip()), "")
+
+
+def _with_attribution_above(lines: list[str], i: int) -> int:
+    """Move the start up over a Gmail-style "2013/11/1 John <\\njohn@x.org>" attribution."""
+    j = i - 1
+    while j >= 0 and not lines[j].strip():
+        j -= 1
+    for top in (j - 1, j):
+        if top >= 0 and _is_loose_attribution(lines[top:j + 1]):
+            return top
+    return i
+
+
+def _is_loose_attribution(block: list[str]) -> bool:
+    text = " ".join(ln.strip() for ln in block)
+    if not text or any(not ln.strip() or ln.lstrip().startswith(">") for ln in block) or len(text) > 200:
+        return False
+    return ("@" in text and (text.endswith((">", ":")) or bool(re.match(r"^\d{4}[/-]\d", text)))) \
+        or bool(_attribution_span(block, 0))
+
+
 def _only_quotes_follow(lines: list[str], i: int) -> bool:
-    """True when from line i on everything is '>'-quoted, blank, or a short trailing note."""
-    rest = [ln for ln in lines[i:] if ln.strip()]
-    plain = [ln for ln in rest if not ln.lstrip().startswith(">")]
-    return len(plain) <= max(2, len(rest) // 10)
+    """True when from line i on every non-empty line is '>'-quoted (else: interleaved reply)."""
+    return all(ln.lstrip().startswith(">") for ln in lines[i:] if ln.strip())
 
 
 def _with_rule_above(lines: list[str], i: int) -> int:
@@ -185,12 +217,14 @@ def _take_inline_quotes(head: list[str]) -> tuple[list[str], str]:
     kept: list[str] = []
     quoted: list[str] = []
     for line in head:
-        if line.lstrip().startswith(">"):
-            quoted.append(line)
-            if kept and _attribution_span(kept, len(kept) - 1):
-                quoted.insert(len(quoted) - 1, kept.pop())
-        else:
+        if not line.lstrip().startswith(">"):
             kept.append(line)
+            continue
+        if not quoted or not quoted[-1].lstrip().startswith(">"):
+            start = _with_attribution_above(kept + [line], len(kept))
+            quoted.extend(kept[start:])
+            del kept[start:]
+        quoted.append(line)
     return kept, _lines_text(quoted)
 
 
@@ -231,23 +265,52 @@ def _device_or_dashes_line(lines: list[str]) -> int | None:
 
 
 def _trailing_signature_block(lines: list[str]) -> int | None:
-    """The last paragraph, if it is short lines opening with a name and holding a phone/org."""
-    end = len(lines)
-    while end > 0 and not lines[end - 1].strip():
-        end -= 1
-    begin = end
-    while begin > 0 and lines[begin - 1].strip():
-        begin -= 1
-    block = [ln.strip() for ln in lines[begin:end]]
-    if begin == 0 or not 1 <= len(block) <= 8 or any(len(ln) > 70 for ln in block):
-        return None
-    if not _NAME.match(block[0]) or len(block[0].split()) > 5:
-        return None
-    if len(block) == 1:
-        return begin if len(block[0].split()) >= 2 else None
-    if any(_PHONE.search(ln) or _ORG.search(ln) for ln in block[1:]):
-        return begin
-    return None
+    """Trailing paragraphs that look like a signature, the first opening with a name.
+
+    Walks paragraphs up from the end while they are short contact-like lines or a
+    disclaimer; the signature starts at the highest such paragraph that opens with a name.
+    """
+    start = None
+    for begin, block in reversed(_paragraphs(lines)):
+        if begin == 0 or not (_is_disclaimer(block) or _is_contact_block(block)):
+            break
+        if _is_name(block[0]) and (len(block) > 1 or len(block[0].split()) >= 2
+                                   or block[0].startswith("-")):
+            start = begin
+    return start
+
+
+def _paragraphs(lines: list[str]) -> list[tuple[int, list[str]]]:
+    paras, current, begin = [], [], 0
+    for i, line in enumerate(lines + [""]):
+        if line.strip():
+            if not current:
+                begin = i
+            current.append(line.strip())
+        elif current:
+            paras.append((begin, current))
+            current = []
+    return paras
+
+
+def _is_name(line: str) -> bool:
+    line = line.strip("*-_ ").split("|")[0].strip("* ")
+    return bool(_NAME.match(line)) and len(line.split()) <= 5
+
+
+def _is_contact_block(block: list[str]) -> bool:
+    if len(block) > 12 or any(len(ln) > 80 for ln in block):
+        return False
+    if len(block) == 1 and _is_name(block[0]):
+        return True
+    return any(_PHONE.search(ln) or _ORG.search(ln) or _RULE.match(ln) or ln.startswith("[image")
+               or _POSTCODE.search(ln) for ln in block)
+
+
+def _is_disclaimer(block: list[str]) -> bool:
+    text = " ".join(block).lower()
+    return any(w in text for w in ("confidential", "vertrouwelijk", "uitsluitend bestemd",
+                                   "disclaimer", "intended for", "mailing list", "unsubscribe"))
 
 
 # --- helpers -------------------------------------------------------------------------

@@ -1,0 +1,156 @@
+"""The weekly report: read the store, compute, write the workbook, record it, optionally mail it.
+
+Files: ``<report.folder>/opvanglocaties-YYYY-MM-DD.xlsx`` (the date in Europe/Amsterdam). A second
+report on the same day overwrites that day's file (the latest state is what counts; the
+``reports`` table keeps a row, with checksum and snapshot, for every run). The file on disk is the
+full version with contact details; a recipient without ``include_contacts`` is mailed a version
+built without those columns, which is not stored.
+
+Same data and same ``now`` give the same workbook: fixed sort orders, and every timestamp inside
+the file is ``now``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from reports import labels as L
+from reports.changes import build_snapshot, diff
+from reports.counting import available_on, coming_mondays, overview
+from reports.data import AMSTERDAM, as_utc, collect, locations_frame, province_order, region_order
+from reports.mail import Delivery, MailError, send
+from reports.workbook import ReportContent, build_workbook, subtitle, workbook_bytes
+from store import Store
+from store.schema import Report
+from vng_ingest.config import Config
+
+log = logging.getLogger(__name__)
+
+
+def report_filename(content: ReportContent) -> str:
+    return f"opvanglocaties-{content.today.isoformat()}.xlsx"
+
+
+def build_content(config: Config, store: Store, now: datetime) -> ReportContent:
+    with store.session() as session:
+        given = collect(session, now, config.review.accept_threshold)
+    today = now.astimezone(AMSTERDAM).date()
+    days = [today] + coming_mondays(today)
+    frame = locations_frame(given.states)
+    frame["counts_now"] = available_on(frame, today)
+    previous = given.previous.snapshot if given.previous else None
+    return ReportContent(
+        generated_at=now, period_start=given.previous.generated_at if given.previous else None, today=today,
+        locations=frame,
+        by_province=overview(frame, "province", province_order(), days, "Provincie"),
+        by_region=overview(frame, "region", region_order(), days, "Veiligheidsregio"),
+        changes=diff(previous, build_snapshot(frame)), previous=previous, pending=given.pending)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+@dataclass
+class Totals:
+    locations: int
+    places: int
+
+
+def totals_now(content: ReportContent) -> Totals:
+    frame = content.locations
+    counting = frame[frame["counts_now"]]
+    return Totals(int(len(counting)), int(counting["places"].fillna(0).sum()))
+
+
+def generate_report(config: Config, store: Store, send: bool = False, now: datetime | None = None) -> Path:
+    """Write this week's workbook and record it; with ``send``, mail it to the configured recipients."""
+    now = as_utc(now or datetime.now(timezone.utc)).replace(microsecond=0)
+    content = build_content(config, store, now)
+    full = workbook_bytes(build_workbook(content, include_contacts=True), now)
+    path = Path(config.report.folder) / report_filename(content)
+    _write_atomically(path, full)
+    totals = totals_now(content)
+    with store.session() as session:
+        row = Report(generated_at=now, period_start=content.period_start, period_end=now, path=str(path),
+                     sha256=hashlib.sha256(full).hexdigest(), locations=totals.locations,
+                     places=totals.places, snapshot=build_snapshot(content.locations))
+        session.add(row)
+        session.flush()
+        report_id = row.id
+    log.info("report written: %s (%d locations, %d places now)", path.name, totals.locations, totals.places)
+    if send:
+        _mail(config, store, report_id, content, full, totals)
+    return path
+
+
+def _mail(config: Config, store: Store, report_id: int, content: ReportContent, full: bytes,
+          totals: Totals) -> None:
+    smtp, recipients = config.report.smtp, config.report.recipients
+    sent: list[str] = []
+    error: str | None = None
+    try:
+        if smtp is None or not recipients:
+            raise MailError("niet verstuurd: geen SMTP-server of geen ontvangers ingesteld (report.smtp, "
+                            "report.recipients)")
+        without = None
+        deliveries = []
+        for recipient in recipients:
+            if recipient.include_contacts:
+                attachment = full
+            else:
+                without = without or workbook_bytes(build_workbook(content, include_contacts=False),
+                                                    content.generated_at)
+                attachment = without
+            deliveries.append(Delivery(recipient.email, mail_subject(content),
+                                       mail_body(content, totals, recipient.include_contacts),
+                                       report_filename(content), attachment))
+        sent = send(smtp, deliveries)
+    except MailError as failure:
+        error = str(failure)
+        raise
+    finally:
+        with store.session() as session:
+            row = session.get(Report, report_id)
+            row.sent_to = ", ".join(sent) or None
+            row.error = error
+
+
+def mail_subject(content: ReportContent) -> str:
+    return f"Overzicht opvanglocaties Oekraïne, stand {content.today.strftime('%d-%m-%Y')}"
+
+
+def mail_body(content: ReportContent, totals: Totals, include_contacts: bool) -> str:
+    pending = len(content.pending)
+    changed = len({change.location_id for change in content.changes})
+    contacts = ("Deze versie bevat de contactgegevens van de gemeenten. Dat zijn persoonsgegevens: deel "
+                "het bestand niet verder dan nodig en verwijder het als u het niet meer nodig hebt."
+                if include_contacts else
+                "Deze versie bevat geen contactgegevens van de gemeenten.")
+    return "\n".join([
+        "Goedendag,",
+        "",
+        f"In de bijlage staat het wekelijkse overzicht van de opvanglocaties voor vluchtelingen uit "
+        f"Oekraïne die gemeenten bij de VNG hebben gemeld ({subtitle(content, include_contacts)}).",
+        "",
+        f"Nu beschikbaar: {totals.locations} locaties met samen {totals.places} plekken.",
+        f"Sinds het vorige overzicht zijn {changed} locaties nieuw, gewijzigd, ingetrokken of vervallen "
+        f"(blad '{L.SHEET_CHANGES}').",
+        f"Nog te controleren door het KCC: {pending} meldingen (blad '{L.SHEET_REVIEW}').",
+        "",
+        contacts,
+        f"Op het blad '{L.SHEET_NOTES}' staat wat elke kolom betekent en hoe er geteld wordt.",
+        "",
+        "Dit bericht is automatisch verstuurd. Vragen kunt u stellen aan de VNG via info@vng.nl.",
+        "",
+        "Met vriendelijke groet,",
+        "VNG",
+    ]) + "\n"

@@ -145,6 +145,7 @@ def _resolve(kind: str, match: re.Match, sent: date) -> tuple[str | None, relati
 def _role(text: str, start: int, kind: str) -> str | None:
     before = text[max(0, start - 40):start].lower()
     before = re.sub(r"\s+", " ", before)
+    before = re.sub(r"\s*\(\s*$", " ", before)
     if kind in ("immediate",):
         return "from"
     if kind in ("indefinite", "duration", "month_end", "whole_month"):

@@ -1,0 +1,224 @@
+"""The contact person: an explicitly named one wins; otherwise the signer of the message.
+
+Fields are never borrowed across people: a named colleague's missing phone stays empty.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from parsers.fields import Found, find_emails, find_phones
+from parsers.message import ParsedMessage
+from parsers.vocabulary import regex, words
+from vng_ingest.models import Contact, FieldEvidence
+from vng_ingest.refdata import given_names, surname_particles
+
+MARKER = re.compile(
+    r"(?:contact\s?persoon|contactpersonen|aanspreekpunt|contact|voor (?:meer informatie|vragen|informatie)"
+    r"(?: over [^:\n]{0,40})?|(?:kunt u )?contact opnemen met|neem contact op met|bereikbaar via|"
+    r"coördinator(?: is)?|coordinator(?: is)?|vragen kunnen naar|u kunt terecht bij)"
+    r"(?:\s+(?:voor|van|bij)\s+[^:\n]{0,50}?\s*(?:is|wordt|blijft|:|-|–)|\s*(?:is|wordt|blijft|:|-|–)?)\s*"
+    r"(?:(?:mijn|onze) (?:collega|medewerker)\s+)?", re.IGNORECASE)
+SELF = re.compile(r"^\s*(?:ondergetekende|mijzelf|ikzelf|ik\b|mij\b|de afzender)", re.IGNORECASE)
+SALUTATION = re.compile(r"^\s*(?:met\s+)?(?:vriendelijke|hartelijke|beste|collegiale)?\s*(?:groet(?:en)?|groetjes|"
+                        r"groetnis|regards|mvg|m\.v\.g\.?|gr\.?|dank en groet|hoogachtend|alvast bedankt)[,.!]?\s*$",
+                        re.IGNORECASE)
+NAME_TOKEN = r"(?:[A-Z][a-zà-ÿ'’]+(?:-[A-Za-z][a-zà-ÿ'’]+)*|(?:[A-Z]\.){1,4}|[A-Z]{2,3}\.?)"
+
+
+@dataclass
+class Person:
+    name: str | None = None
+    role: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    evidence: dict[str, FieldEvidence] = field(default_factory=dict)
+    score: float = 0.0
+
+    def contact(self) -> Contact:
+        return Contact(self.name, self.role, self.phone, self.email)
+
+
+def _titles() -> re.Pattern:
+    titles = sorted(words()["titles"], key=len, reverse=True)
+    return re.compile(r"^(?:(?:" + "|".join(re.escape(t) for t in titles) + r")(?:\s+|(?<=\.)))+", re.IGNORECASE)
+
+
+TITLES = _titles()
+
+
+def read_name(text: str) -> tuple[str, int] | None:
+    """A person's name at the start of ``text`` (titles dropped): returns (name, length consumed)."""
+    title = TITLES.match(text)
+    offset = title.end() if title else 0
+    rest = text[offset:]
+    particles = surname_particles()
+    tokens: list[str] = []
+    position = 0
+    for match in re.finditer(r"[ \t]*([^\s,;:()|<>\"]+)", rest):
+        if match.start() != position:
+            break
+        token = match.group(1).rstrip(".") if not re.fullmatch(r"(?:[A-Z]\.)+", match.group(1)) else match.group(1)
+        bare = token.rstrip(".")
+        if re.fullmatch(NAME_TOKEN, token) or re.fullmatch(NAME_TOKEN, bare):
+            tokens.append(token)
+        elif bare.lower() in particles and tokens:
+            tokens.append(bare)
+        else:
+            break
+        position = match.end()
+        if match.group(1).endswith(".") and not re.fullmatch(r"(?:[A-Z]\.)+", match.group(1)):
+            break
+    while tokens and tokens[-1].lower() in particles:
+        tokens.pop()
+    if not tokens or not _looks_like_person(tokens):
+        return None
+    name = " ".join(tokens)
+    consumed = offset + rest.find(tokens[-1]) + len(tokens[-1])
+    return name, consumed
+
+
+def _looks_like_person(tokens: list[str]) -> bool:
+    first = tokens[0]
+    if first.lower() in {"gemeente", "team", "afdeling", "de", "het", "veiligheidsregio", "postbus", "tel", "mob",
+                         "telefoon", "e-mail", "email", "www", "ik", "wij", "we", "zij", "hij", "graag", "vanaf",
+                         "per", "beschikbaar", "bereikbaar", "locatie", "adres"}:
+        return False
+    if len(tokens) == 1:
+        return first in given_names()
+    return True
+
+
+def read_role(text: str) -> tuple[str, int] | None:
+    """', teamleider OOV' or ' (Beleidsadviseur Sociaal Domein)' right after a name."""
+    match = re.match(r"\s*(?:,|\(|-|–|\|)\s*([A-Za-zÀ-ÿ][^,;()\n|@]{2,80}?)\s*(?:\)|,|;|\.(?:\s|$)|\n|\||$)", text)
+    if not match:
+        return None
+    role = match.group(1).strip()
+    if re.search(r"\d|@|\b(?:tel|telefoon|bereikbaar|te bereiken|via|mail|mobiel)\b", role, re.IGNORECASE):
+        return None
+    if not regex("role_words", whole_word=False).search(role):
+        return None
+    role = re.sub(r"\s+(?:bij|van)\s+(?:de\s+)?(?:gemeente|veiligheidsregio)\b.*$", "", role, flags=re.IGNORECASE)
+    return role, match.end(1)
+
+
+def named_contacts(text: str, part: str = "body") -> list[tuple[int, Person | None]]:
+    """Explicitly named contacts in order; None where the text points at the signer ('ondergetekende')."""
+    found: list[tuple[int, Person | None]] = []
+    for marker in MARKER.finditer(text):
+        after = text[marker.end():]
+        if SELF.match(after):
+            found.append((marker.start(), None))
+            continue
+        name = read_name(after)
+        if not name:
+            continue
+        person = Person(name[0], score=0.9)
+        start = marker.end() + after.find(name[0].split()[0])
+        person.evidence["contact.name"] = FieldEvidence(name[0], start, start + len(name[0]), part)
+        tail = after[name[1]:]
+        role = read_role(tail)
+        if role:
+            person.role = role[0]
+        window = tail[:_sentence_end(tail)]
+        following = MARKER.search(window)
+        _reach(person, window[:following.start()] if following else window, marker.end() + name[1], part)
+        found.append((marker.start(), person))
+    return found
+
+
+def _sentence_end(text: str) -> int:
+    match = re.search(r"\n\s*\n|\n\s*(?:[-*•]|\d+[.)]|[A-Z][.)])\s", text)
+    return match.start() + 1 if match else min(len(text), 250)
+
+
+def _reach(person: Person, window: str, offset: int, part: str) -> None:
+    phones, emails = find_phones(window), find_emails(window)
+    if phones:
+        person.phone = phones[0].value
+        person.evidence["contact.phone"] = FieldEvidence(phones[0].text, offset + phones[0].start,
+                                                         offset + phones[0].end, part)
+    if emails:
+        person.email = emails[0].value
+        person.evidence["contact.email"] = FieldEvidence(emails[0].text, offset + emails[0].start,
+                                                         offset + emails[0].end, part)
+
+
+def display_name(from_name: str | None) -> str | None:
+    """'Bakker, Lisa' → 'Lisa Bakker'; 'Gemeente Emmen - Sandra Moes' → 'Sandra Moes'."""
+    if not from_name:
+        return None
+    name = from_name.strip().strip('"')
+    if " - " in name:
+        name = name.split(" - ")[-1]
+    if "," in name:
+        last, first = [p.strip() for p in name.split(",", 1)]
+        parts = last.split()
+        particles = [p for p in parts if p.lower() in surname_particles()]
+        core = [p for p in parts if p.lower() not in surname_particles()]
+        name = " ".join([first, *particles, *core])
+    found = read_name(name)
+    return found[0] if found else None
+
+
+def signer(parsed: ParsedMessage) -> Person:
+    """The person who signed: name and role from the sign-off, phone and e-mail from the signature."""
+    lines = parsed.signature.splitlines()
+    start = next((i + 1 for i, line in enumerate(lines) if SALUTATION.match(line)), 0)
+    person = Person(score=0.0)
+    offset = sum(len(line) + 1 for line in lines[:start])
+    for index in range(start, min(len(lines), start + 4)):
+        line = lines[index].strip()
+        if not line:
+            offset += len(lines[index]) + 1
+            continue
+        found = read_name(line) if len(line) < 60 else None
+        if found:
+            person.name = found[0]
+            column = lines[index].find(found[0].split()[0])
+            person.evidence["contact.name"] = FieldEvidence(found[0], offset + column, offset + column + len(found[0]),
+                                                            "signature")
+            person.score = 0.85 if " " in found[0] else 0.7
+            person.role = _signature_role(lines[index + 1:index + 3], line[found[1]:])
+            break
+        offset += len(lines[index]) + 1
+    full = display_name(parsed.from_name)
+    if person.name and " " not in person.name and full and full.split()[0] == person.name:
+        person.name, person.score = full, 0.8
+    if not person.name and full:
+        person.name, person.score = full, 0.6
+        person.evidence["contact.name"] = FieldEvidence(parsed.from_name or full, None, None, "header")
+    _reach_signature(person, parsed)
+    return person
+
+
+def _signature_role(following: list[str], rest_of_line: str) -> str | None:
+    inline = read_role(rest_of_line)
+    if inline:
+        return inline[0]
+    for line in following[:1]:
+        text = line.strip()
+        text = re.split(r"\s*\|\s*", text)[0]
+        if (text and not re.search(r"\d|@|^(?:gemeente|veiligheidsregio|t\b|m\b|tel|e\b|www)", text, re.IGNORECASE)
+                and len(text) < 80):
+            return text
+    return None
+
+
+def _reach_signature(person: Person, parsed: ParsedMessage) -> None:
+    sign = parsed.signature
+    phones = find_phones(sign)
+    mobile = [p for p in phones if p.value.startswith("+316")]
+    chosen = (mobile or phones or [None])[0]
+    if chosen:
+        person.phone = chosen.value
+        person.evidence["contact.phone"] = FieldEvidence(chosen.text, chosen.start, chosen.end, "signature")
+    emails = [e for e in find_emails(sign) if not e.value.startswith(("info@", "noreply"))]
+    if emails:
+        person.email = emails[0].value
+        person.evidence["contact.email"] = FieldEvidence(emails[0].text, emails[0].start, emails[0].end, "signature")
+    elif parsed.from_addr:
+        person.email = parsed.from_addr
+        person.evidence["contact.email"] = FieldEvidence(parsed.from_addr, None, None, "header")

@@ -1,0 +1,66 @@
+"""Which municipality a location lies in: the sender's domain, a name in the text, or the town.
+
+A municipality writes about its own locations; a safety region writes for several,
+so there the item's own text decides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from parsers.message import ParsedMessage
+from parsers.segments import Segment
+from vng_ingest.models import Kind
+from vng_ingest.refdata import Municipality, by_domain, by_name, name_pattern
+
+
+@dataclass
+class MunicipalityGuess:
+    name: str
+    code: str
+    score: float
+    evidence: str
+    part: str
+
+
+def _guess(m: Municipality, score: float, evidence: str, part: str) -> MunicipalityGuess:
+    return MunicipalityGuess(m.name, m.code, score, evidence, part)
+
+
+def sender_municipality(parsed: ParsedMessage) -> MunicipalityGuess | None:
+    found = by_domain(parsed.from_addr or "")
+    if found:
+        return _guess(found, 0.97, parsed.from_addr or "", "header")
+    for text, part in ((parsed.signature, "signature"), (parsed.from_name or "", "header")):
+        match = re.search(r"\bgemeente\s+(" + name_pattern().pattern + r")", text, re.IGNORECASE)
+        if match and by_name(match.group(1)):
+            return _guess(by_name(match.group(1)), 0.9, match.group(0), part)
+    return None
+
+
+def named_in(text: str) -> Municipality | None:
+    match = re.search(r"\bgemeente\s+(" + name_pattern().pattern + r")", text, re.IGNORECASE)
+    if match:
+        return by_name(match.group(1))
+    return None
+
+
+def for_segment(segment: Segment, place: str | None, sender: MunicipalityGuess | None, parsed: ParsedMessage,
+                kind: Kind) -> MunicipalityGuess | None:
+    if sender and sender.score >= 0.97 and kind == Kind.OFFER:
+        return sender
+    header = segment.header or ""
+    head = re.split(r"\s[-–(]\s?", re.sub(r"^\s*(?:\d{1,2}[.)]|[A-Ha-h][.)]|[-*•])\s+", "", header))[0]
+    if head and by_name(head.strip()):
+        return _guess(by_name(head.strip()), 0.9, head.strip(), "body")
+    if sender and kind == Kind.OFFER:
+        return sender
+    mentioned = named_in(segment.text) or named_in(parsed.new_text)
+    if mentioned:
+        return _guess(mentioned, 0.85, mentioned.name, "body")
+    if place and by_name(place):
+        return _guess(by_name(place), 0.75, place, "body")
+    if sender:
+        return _guess(by_domain(parsed.from_addr or "") or by_name(sender.name), 0.8, sender.evidence, sender.part)
+    return None

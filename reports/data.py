@@ -164,7 +164,7 @@ def locations_frame(states: Iterable[LocationState]) -> pd.DataFrame:
 
 
 def province_order() -> list[str]:
-    """Provinces in the order of their first safety region (VR01 Groningen … VR25 Flevoland's neighbours)."""
+    """Provinces in the order of their first safety region (VR01 Groningen first, VR25 Flevoland last)."""
     seen: dict[str, None] = {}
     for region in sorted(refdata.safety_regions(), key=lambda r: r.code):
         seen.setdefault(region.province, None)

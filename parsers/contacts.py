@@ -18,7 +18,7 @@ MARKER = re.compile(
     r"(?:contact\s?persoon|contactpersonen|aanspreekpunt|contact|voor (?:meer informatie|vragen|informatie)"
     r"(?: over [^:\n]{0,40})?|(?:kunt u )?contact opnemen met|neem contact op met|bereikbaar via|"
     r"coördinator(?: is)?|coordinator(?: is)?|vragen kunnen naar|u kunt terecht bij)"
-    r"(?:\s+(?:voor|van|bij)\s+[^:\n]{0,50}?\s*(?:is|wordt|blijft|:|-|–)|\s*(?:is|wordt|blijft|:|-|–)?)\s*"
+    r"(?:\s+(?:voor|van|bij|namens)\s+[^:\n]{0,50}?\s*(?:is|wordt|blijft|:|-|–)|\s*(?:is|wordt|blijft|:|-|–)?)\s*"
     r"(?:(?:mijn|onze) (?:collega|medewerker)\s+)?", re.IGNORECASE)
 SELF = re.compile(r"^\s*(?:ondergetekende|mijzelf|ikzelf|ik\b|mij\b|de afzender)", re.IGNORECASE)
 SALUTATION = re.compile(r"^\s*(?:met\s+)?(?:vriendelijke|hartelijke|beste|collegiale)?\s*(?:groet(?:en)?|groetjes|"
@@ -35,6 +35,7 @@ class Person:
     email: str | None = None
     evidence: dict[str, FieldEvidence] = field(default_factory=dict)
     score: float = 0.0
+    is_signer: bool = False           # 'ondergetekende': the signer, with the reach given here
 
     def contact(self) -> Contact:
         return Contact(self.name, self.role, self.phone, self.email)
@@ -110,23 +111,51 @@ def named_contacts(text: str, part: str = "body") -> list[tuple[int, Person | No
     for marker in MARKER.finditer(text):
         after = text[marker.end():]
         if SELF.match(after):
-            found.append((marker.start(), None))
+            person = Person(score=0.85, is_signer=True)
+            window = after[:_sentence_end(after)]
+            _reach(person, window[:_next_contact(window)], marker.end(), part)
+            found.append((marker.start(), person))
             continue
-        name = read_name(after)
+        name = _name_near(after)
         if not name:
             continue
-        person = Person(name[0], score=0.9)
-        start = marker.end() + after.find(name[0].split()[0])
-        person.evidence["contact.name"] = FieldEvidence(name[0], start, start + len(name[0]), part)
-        tail = after[name[1]:]
+        skip, (full, consumed), role_before = name
+        person = Person(full, score=0.9 if not skip else 0.85)
+        start = marker.end() + skip + after[skip:].find(full.split()[0])
+        person.evidence["contact.name"] = FieldEvidence(full, start, start + len(full), part)
+        tail = after[skip + consumed:]
         role = read_role(tail)
-        if role:
-            person.role = role[0]
+        person.role = role[0] if role else role_before
         window = tail[:_sentence_end(tail)]
-        following = MARKER.search(window)
-        _reach(person, window[:following.start()] if following else window, marker.end() + name[1], part)
+        _reach(person, window[:_next_contact(window)], marker.end() + skip + consumed, part)
         found.append((marker.start(), person))
     return found
+
+
+def _next_contact(window: str) -> int:
+    """Where the next named person starts in the window (their phone is not ours)."""
+    for marker in MARKER.finditer(window):
+        after = window[marker.end():]
+        if marker.start() > 0 and (read_name(after) or SELF.match(after)):
+            return marker.start()
+    return len(window)
+
+
+def _name_near(after: str) -> tuple[int, tuple[str, int], str | None] | None:
+    """A name right after the marker, or a little further on after a title or a role ('onze manager, mevrouw X')."""
+    direct = read_name(after)
+    if direct:
+        return 0, direct, None
+    head = re.split(r"[.\n]", after[:80])[0]
+    for match in re.finditer(r"(?<![\w.])(?:[A-Z]|(?:dhr|mevr|mw|mevrouw|meneer|de heer)\b)", head):
+        found = read_name(after[match.start():])
+        if found and (TITLES.match(after[match.start():]) or found[0].split()[0] in given_names()):
+            before = head[:match.start()].strip(" ,:")
+            before = re.sub(r"^(?:is|wordt|blijft)\s+|^(?:onze|ons|mijn|de|het)\s+", "", before).strip(" ,")
+            before = re.sub(r"^(?:onze|ons|mijn|de|het)\s+", "", before)
+            role = before if before and regex("role_words", whole_word=False).search(before) else None
+            return match.start(), found, role
+    return None
 
 
 def _sentence_end(text: str) -> int:

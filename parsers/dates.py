@@ -27,7 +27,7 @@ WEEKDAY = r"(?:" + "|".join(WEEKDAYS) + r")"
 UNIT_DAYS = {"dag": "days", "dagen": "days", "week": "weeks", "weken": "weeks", "maand": "months",
              "maanden": "months", "jaar": "years", "jaren": "years"}
 
-FROM_MARKER = (r"(?:per|vanaf|van|m\.?i\.?v\.?|met ingang van|ingangsdatum:?|beschikbaar(?: per| vanaf)?:?"
+FROM_MARKER = (r"(?:per|vanaf|m\.?i\.?v\.?|met ingang van|ingangsdatum:?|beschikbaar(?: per| vanaf)?:?"
                r"|startdatum:?|start:?|from|as of|ingaande|ingang:?|beschikbaarheid:?)")
 UNTIL_MARKER = (r"(?:tot en met|t/m|tm|tot uiterlijk|uiterlijk tot|uiterlijk|tot|until|einddatum:?|eind:?"
                 r"|tot:?|tot aan)")
@@ -158,6 +158,8 @@ def _role(text: str, start: int, kind: str) -> str | None:
         return "from"
     if re.search(r"(?:\d|" + MONTH + r")\s*(?:-|–|tot)\s*$", before):
         return "until"
+    if re.search(r"(?:^|\s)van\s*$", before) and re.match(r"[^.\n]{0,25}?\s(?:tot|t/m|tot en met)\s", text[start:]):
+        return "from"
     return None
 
 

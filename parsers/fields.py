@@ -18,7 +18,7 @@ PLACE_NAME = r"((?:'s-|'t )?[A-Z][\w'’]*(?:[ -](?:aan|op|in|bij|de|den|der|a/d
 PROVINCE_QUALIFIER = re.compile(r"\s*\(?\b(?:gld|gelderland|ov|ovl|overijssel|nh|zh|nb|lb|l|u|fr|gr|dr|fl|z|zl)"
                                 r"\.?\)?\s*$", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-PHONE = re.compile(r"(?<![\w+])(?:\+31|0031|\(?0)[\s.\-()]*(?:\(0\)\s*)?\d(?:[\s.\-()]{0,3}\d){7,9}(?!\d)")
+PHONE = re.compile(r"(?<![\w+])(?:\+31|0031|\(?0)[\s.\-–()]*(?:\(0\)\s*)?\d(?:[\s.\-–()]{0,3}\d){7,9}(?!\d)")
 APPROX = r"(?:ca\.?|circa|ongeveer|zo'n|zo’n|rond de|rond|ruim|naar schatting|maximaal|max\.?|hooguit|minimaal|" \
          r"minstens|tenminste|ten minste|plusminus|\+/-|±)"
 
@@ -132,7 +132,7 @@ def _places_regexes() -> list[tuple[str, re.Pattern]]:
     rng = r"\s*(?:à|a|-|–|tot|t/m|of)\s*"
     approx = r"(?:" + APPROX + r"\s*)?"
     return [
-        ("units", re.compile(r"(?<![\w.,])(?P<u>" + NUMBER + r")\s+" + unit +
+        ("units", re.compile(r"(?<![\w.,])(?P<u>" + NUMBER + r")\s+" + unit + r"(?:\s+[a-z]+){0,2}?" +
                              r"(?:\s*,)?\s+(?:elk|ieder|allemaal|van|met|à|a|voor)?\s*(?:geschikt\s+)?(?:voor\s+)?"
                              + approx + n + r"(?:" + rng + m + r")?\s*" + person, re.IGNORECASE)),
         ("between", re.compile(r"\btussen\s+(?:de\s+)?" + n + r"\s+en\s+" + m + r"\s*" + person + r"?", re.IGNORECASE)),

@@ -66,6 +66,8 @@ def _segment_offer(segment: Segment, context: Context, several: bool) -> Offer:
     withdrawn = is_withdrawal(text) and not find_places(text)
     offer.status = "withdrawn" if withdrawn else "available"
     _address(offer, segment, context)
+    if not offer.address and context.kind == Kind.THIRD_PARTY_OFFER and context.parsed.signature:
+        _address(offer, Segment(context.parsed.signature, 0), Context(**{**vars(context), "part": "signature"}))
     offer.location = location_name(segment, offer)
     if offer.location:
         offer.evidence["location"] = _evidence(text, offer.location, segment.start, context.part)
@@ -189,15 +191,45 @@ def _places(offer: Offer, segment: Segment, context: Context) -> None:
 def _contact(offer: Offer, segment: Segment, context: Context, several: bool) -> None:
     own = named_contacts(segment.text, context.part) if several else []
     candidates = own or context.contacts
-    person = next((p for _, p in candidates if p is not None), None)
-    if any(p is None for _, p in candidates) and (person is None or candidates[0][1] is None):
-        person = None
-    if person is None:
-        person = context.signer
+    person = candidates[0][1] if candidates else None
+    if person is None or person.is_signer:
+        person = _merge_signer(context.signer, person, context)
+    elif _same_person(person, context.signer):
+        person = _merge(person, context.signer)
     offer.contact = person.contact()
     offer.confidence["contact.name"] = person.score if person.name else 0.3
     for key, value in person.evidence.items():
         offer.evidence[key] = value
+
+
+SELF_REACH = re.compile(r"(?:mijn|ons|onze)\s+(?:mobiele\s+|telefoon|mobiel)?(?:nummer|telefoonnummer)\s*(?:is|:)?|"
+                        r"\bik ben (?:bereikbaar|te bereiken) (?:op|via|onder)", re.IGNORECASE)
+
+
+def _merge_signer(signer: Person, pointer: Person | None, context: Context) -> Person:
+    """The signer is the contact; reach given in the body ('bel mij op …') wins over the signature's."""
+    merged = Person(signer.name, signer.role, signer.phone, signer.email, dict(signer.evidence), signer.score)
+    if pointer is not None:
+        merged.phone = pointer.phone or merged.phone
+        merged.email = pointer.email or merged.email
+        merged.evidence.update({k: v for k, v in pointer.evidence.items() if k != "contact.name"})
+    if not signer.phone or pointer is None:
+        match = SELF_REACH.search(context.parsed.new_text)
+        phones = find_phones(context.parsed.new_text[match.end():match.end() + 40]) if match else []
+        if phones and not (pointer and pointer.phone):
+            merged.phone = phones[0].value
+    return merged
+
+
+def _same_person(person: Person, signer: Person) -> bool:
+    return bool(person.name and signer.name and person.name.split()[-1] == signer.name.split()[-1]
+                and person.name.split()[0][0] == signer.name.split()[0][0])
+
+
+def _merge(person: Person, signer: Person) -> Person:
+    """The named contact is the signer: the signature fills what the sentence left out."""
+    return Person(person.name, person.role or signer.role, person.phone or signer.phone,
+                  person.email or signer.email, {**signer.evidence, **person.evidence}, person.score)
 
 
 def _table_offers(parsed: ParsedMessage, context: Context, text: str) -> list[Offer]:

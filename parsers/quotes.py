@@ -32,10 +32,13 @@ _WROTE_END = re.compile(
     r"escreveu|написал\w*|写道)\b[^:\n]{0,150}:?\s*$", re.I)
 _WROTE_START = re.compile(r"^\s*(on|op|am|le|el|il|den|på|em|w dniu|\d{1,4}[./-]\d)", re.I)
 _HEADER_KEY = re.compile(
-    r"^[\s>]*\*?(van|from|de|von|fra|från|verzonden|sent|datum|date|gesendet|envoyé|"
-    r"aan|to|an|à|cc|bcc|onderwerp|subject|betreff|objet|sujet|emne|ämne)\s*:\*?(\s|$)", re.I)
-_FROM_KEY = re.compile(r"^[\s>]*\*?(van|from|de|von|fra|från)\s*:\*?\s", re.I)
+    r"^[\s>]*\*?(van|from|de|von|fra|från|da|verzonden|sent|datum|date|gesendet|envoyé|"
+    r"envoyé le|inviato|aan|to|an|à|a|cc|bcc|onderwerp|subject|betreff|objet|sujet|oggetto|"
+    r"emne|ämne)\s*:\*?(\s|$)", re.I)
+_FROM_KEY = re.compile(r"^[\s>]*\*?(van|from|de|von|fra|från|da)\s*:\*?\s", re.I)
 _RULE = re.compile(r"^\s*(_{10,}|-{10,}|={10,})\s*$")
+# '30.09.2017, 18.30, "John" <j@x.com>:' — a date and an address ending in ">:", no verb
+_DATED_ADDRESS = re.compile(r"^\S*\d.{0,120}<[^<>\s]+@[^<>\s]+>\s*:\s*$")
 _FW_SUBJECT = re.compile(r"^\s*((fw|fwd|doorst|wg|tr|vs|rv)\s*:\s*)+", re.I)
 
 # --- sign-off and signature ------------------------------------------------------
@@ -52,7 +55,8 @@ _SALUTATION = re.compile(
 _DEVICE = re.compile(
     r"^\s*((verzonden|verstuurd) (vanaf|met|vanuit|via) (mijn|de)?\s*\S+"
     r"|sent (from|with|via) (my )?\S+|get outlook for \S+|download outlook for \S+"
-    r"|outlook voor (ios|android) downloaden|envoyé de mon \S+|von meinem \S+ gesendet)", re.I)
+    r"|outlook voor (ios|android) downloaden|envoyé de mon \S+|von meinem \S+ gesendet"
+    r"|gesendet von \S+)", re.I)
 _SIG_DASHES = re.compile(r"^\s*--\s*$|^\s*__\s*$")
 _PHONE = re.compile(r"(\+|\b0)[\d\s().-]{8,}\d|\b(tel|telefoon|mob|mobiel|t|m)\b\.?:?\s*[\d+(]", re.I)
 _ORG = re.compile(r"\b(gemeente|municipality|veiligheidsregio|team|afdeling|provincie|"
@@ -155,6 +159,8 @@ def _attribution_span(lines: list[str], i: int) -> int:
             joined += " " + nxt
         if _WROTE_END.search(joined) and _looks_like_attribution(joined):
             return span + _name_continues(lines, i + span, joined)
+        if _DATED_ADDRESS.search(joined):
+            return span
         if len(joined) > 300:
             return 0
     return 0
@@ -169,7 +175,7 @@ def _name_continues(lines: list[str], nxt: int, joined: str) -> int:
 
 
 def _looks_like_attribution(joined: str) -> bool:
-    if joined.rstrip().endswith(":") is False and not re.search(r"(wrote|schreef)\s*$", joined, re.I):
+    if not joined.rstrip().endswith(":") and not re.search(r"(wrote|schreef)\s*$", joined, re.I):
         return False
     return bool(_WROTE_START.match(joined) or "@" in joined or re.search(r"\d{1,2}:\d{2}", joined))
 

@@ -15,8 +15,8 @@ from vng_ingest.models import Contact, FieldEvidence
 from vng_ingest.refdata import given_names, surname_particles
 
 MARKER = re.compile(
-    r"(?:contact\s?persoon|contactpersonen|aanspreekpunt|contact|voor (?:meer informatie|vragen|informatie)"
-    r"(?: over [^:\n]{0,40})?|(?:kunt u )?contact opnemen met|neem contact op met|bereikbaar via|"
+    r"(?:contact\s?persoon|contactpersonen|aanspreekpunt|(?:kunt u )?contact opnemen met|neem contact op met|"
+    r"contact|voor (?:meer informatie|vragen|informatie)(?: over [^:\n]{0,40})?|bereikbaar via|"
     r"coördinator(?: is)?|coordinator(?: is)?|vragen kunnen naar|u kunt terecht bij)"
     r"(?:\s+(?:voor|van|bij|namens)\s+[^:\n]{0,50}?\s*(?:is|wordt|blijft|:|-|–)|\s*(?:is|wordt|blijft|:|-|–)?)\s*"
     r"(?:(?:mijn|onze) (?:collega|medewerker)\s+)?", re.IGNORECASE)
@@ -113,7 +113,8 @@ def named_contacts(text: str, part: str = "body") -> list[tuple[int, Person | No
         if SELF.match(after):
             person = Person(score=0.85, is_signer=True)
             window = after[:_sentence_end(after)]
-            _reach(person, window[:_next_contact(window)], marker.end(), part)
+            window = window[:_next_contact(window)]
+            _reach(person, window[:_other_person(window)], marker.end(), part)
             found.append((marker.start(), person))
             continue
         name = _name_near(after)
@@ -130,6 +131,15 @@ def named_contacts(text: str, part: str = "body") -> list[tuple[int, Person | No
         _reach(person, window[:_next_contact(window)], marker.end() + skip + consumed, part)
         found.append((marker.start(), person))
     return found
+
+
+def _other_person(window: str) -> int:
+    """Where another person is named in the window ('…, voor punt 2 onze inkoper Jeroen Mensink')."""
+    for match in re.finditer(r"(?<![\w.])[A-Z]", window):
+        found = read_name(window[match.start():])
+        if found and found[0].split()[0] in given_names() and " " in found[0]:
+            return match.start()
+    return len(window)
 
 
 def _next_contact(window: str) -> int:

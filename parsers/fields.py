@@ -132,9 +132,10 @@ def _places_regexes() -> list[tuple[str, re.Pattern]]:
     rng = r"\s*(?:à|a|-|–|tot|t/m|of)\s*"
     approx = r"(?:" + APPROX + r"\s*)?"
     return [
-        ("units", re.compile(r"(?<![\w.,])(?P<u>" + NUMBER + r")\s+" + unit + r"(?:\s+[a-z]+){0,2}?" +
-                             r"(?:\s*,)?\s+(?:elk|ieder|allemaal|van|met|à|a|voor)?\s*(?:geschikt\s+)?(?:voor\s+)?"
-                             + approx + n + r"(?:" + rng + m + r")?\s*" + person, re.IGNORECASE)),
+        ("units", re.compile(r"(?<![\w.,])(?P<u>" + NUMBER + r")\s+" + unit +
+                             r"(?:(?:\s+[a-z]+){0,2}?\s*,?\s*(?:elk|ieder|allemaal|per stuk)\s+(?:geschikt\s+)?"
+                             r"(?:voor\s+)?|\s+(?:van|met|à|a)\s+(?:elk\s+)?)" + approx + n + r"(?:" + rng + m + r")?\s*" +
+                             person, re.IGNORECASE)),
         ("between", re.compile(r"\btussen\s+(?:de\s+)?" + n + r"\s+en\s+" + m + r"\s*" + person + r"?", re.IGNORECASE)),
         ("range", re.compile(r"(?<![\w.,/-])" + approx + n + rng + m + r"\s*" + person, re.IGNORECASE)),
         ("total", re.compile(r"\b(?:in\s+totaal|totaal|dus|samen)\s*(?:dus\s+)?(?:zo'n\s+|zo’n\s+)?" + approx + n +

@@ -130,6 +130,31 @@ def named_contacts(text: str, part: str = "body") -> list[tuple[int, Person | No
         window = tail[:_sentence_end(tail)]
         _reach(person, window[:_next_contact(window)], marker.end() + skip + consumed, part)
         found.append((marker.start(), person))
+    return sorted(found + _named_before_marker(text, part, [start for start, _ in found]), key=lambda item: item[0])
+
+
+REVERSE = re.compile(r"\b(?:is|blijft|wordt|zijn)\s+(?P<who>[^.\n:]{3,80}?),?\s+(?:het|de|ons|onze)\s+"
+                     r"(?:aanspreekpunt|contactpersoon|contact)\b", re.IGNORECASE)
+
+
+def _named_before_marker(text: str, part: str, taken: list[int]) -> list[tuple[int, Person | None]]:
+    """'… is Jeroen Boogaard, adviseur veiligheid, het aanspreekpunt: (06) 1234 3309, …'."""
+    found: list[tuple[int, Person | None]] = []
+    for match in REVERSE.finditer(text):
+        who = match.group("who")
+        name = _name_near(who)
+        if not name or any(match.start() <= start <= match.end() for start in taken):
+            continue
+        skip, (full, consumed), _ = name
+        person = Person(full, score=0.85)
+        begin = match.start("who") + skip
+        person.evidence["contact.name"] = FieldEvidence(full, begin, begin + len(full), part)
+        role = read_role(who[skip + consumed:] + ",")
+        person.role = role[0] if role else None
+        tail = text[match.end():]
+        window = tail[:_sentence_end(tail)]
+        _reach(person, window[:_next_contact(window)], match.end(), part)
+        found.append((match.start(), person))
     return found
 
 

@@ -9,7 +9,7 @@ from parsers.vocabulary import alternation
 from vng_ingest.models import Offer
 from vng_ingest.refdata import name_pattern
 
-NAME_WORD = r"(?:[A-Z‘'“\"][\w'’‘“”\"-]*|van|de|het|aan|en|der|den|'t|op|in)"
+NAME_WORD = r"(?-i:[A-Z‘'“\"][\w'’‘“”\"-]*|van|de|het|en|der|den|'t)"
 
 
 def _building() -> re.Pattern:

@@ -203,7 +203,8 @@ def _contact(offer: Offer, segment: Segment, context: Context, several: bool) ->
 
 
 SELF_REACH = re.compile(r"(?:mijn|ons|onze)\s+(?:mobiele\s+|telefoon|mobiel)?(?:nummer|telefoonnummer)\s*(?:is|:)?|"
-                        r"\bik ben (?:bereikbaar|te bereiken) (?:op|via|onder)", re.IGNORECASE)
+                        r"\b(?:ik|mij|me)\b[^.\n]{0,60}?(?:bereikbaar|te bereiken|bellen)\s*(?:op|via|onder)?",
+                        re.IGNORECASE)
 
 
 def _merge_signer(signer: Person, pointer: Person | None, context: Context) -> Person:

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from parsers.message import ParsedMessage
+from parsers.segments import is_withdrawal
 from parsers.signals import offer_like, offer_signals
 from vng_ingest.models import Kind
 from vng_ingest.refdata import by_domain, name_pattern
@@ -80,6 +81,8 @@ def classify(parsed: ParsedMessage) -> tuple[Kind, float]:
     if _any("auto_reply_body", text[:1500]):
         return Kind.AUTO_REPLY, 0.9
     signals = offer_signals(parsed)
+    if is_withdrawal(text) and (signals.address or signals.building) and is_public_sender(parsed):
+        return Kind.OFFER, 0.8
     if _any("not_an_offer", text) and (signals.strength < 3 or not offer_like(text)):
         return Kind.OTHER, 0.85
     if signals.strength < 2:

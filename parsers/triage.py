@@ -85,8 +85,15 @@ def classify(parsed: ParsedMessage) -> tuple[Kind, float]:
         return Kind.OFFER, 0.8
     if _any("not_an_offer", text) and (signals.strength < 3 or not offer_like(text)):
         return Kind.OTHER, 0.85
+    if not (signals.address or signals.attachment_table) and _question_like(parsed, text):
+        return Kind.OTHER, 0.75
     if signals.strength < 2:
         return Kind.OTHER, 0.9 if signals.strength == 0 else 0.7
     if _any("private_offer", text) or not is_public_sender(parsed):
         return Kind.THIRD_PARTY_OFFER, 0.85
     return Kind.OFFER, 0.9 if signals.strength >= 3 else 0.75
+
+
+def _question_like(parsed: ParsedMessage, text: str) -> bool:
+    """A message that mainly asks something (and names no address) is not an offer."""
+    return text.count("?") >= 2 or bool(re.match(r"\s*(?:vraag|vragen)\b", parsed.subject, re.IGNORECASE))

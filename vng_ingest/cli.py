@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     stat = sub.add_parser("status", help="messages per state, last poll, last report, failures")
     stat.set_defaults(func=cmd_status)
+
+    from review.commands import add_commands   # user-add, user-disable, export-labels, score-labels
+    add_commands(sub)
     return parser
 
 

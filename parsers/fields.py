@@ -126,7 +126,8 @@ class PlacesFound(Found):
 
 def _places_regexes() -> list[tuple[str, re.Pattern]]:
     person = alternation("person_nouns") + r"(?!\w)"
-    unit = alternation("unit_nouns") + r"(?!\w)"
+    unit_words = alternation("unit_nouns")
+    unit = unit_words + r"(?!\w)"
     n = r"(?P<a>" + NUMBER + r")"
     m = r"(?P<b>" + NUMBER + r")"
     rng = r"\s*(?:à|a|-|–|tot|t/m|of)\s*"
@@ -143,7 +144,9 @@ def _places_regexes() -> list[tuple[str, re.Pattern]]:
         ("plain", re.compile(r"(?<![\w.,/-])" + approx + n + r"\s*" + person, re.IGNORECASE)),
         ("capacity", re.compile(r"\b(?:capaciteit|aantal (?:plekken|plaatsen|personen)|plekken|ruimte voor|"
                                 r"plaats voor|plek voor|opvang (?:van|voor))\s*:?\s*" + approx + n +
-                                r"(?:" + rng + m + r")?(?!\s*(?:m2|m²|vierkante|km|euro|%))", re.IGNORECASE)),
+                                r"(?:" + rng + m + r")?(?![\d.,])(?!\s*(?:m2|m²|vierkante|km|euro|%|" + unit[3:-7] +
+                                r"|januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november"
+                                r"|december|jan|feb|mrt|apr|jun|jul|aug|sep|okt|nov|dec)\b)", re.IGNORECASE)),
     ]
 
 
@@ -200,9 +203,9 @@ def _places_result(kind: str, match: re.Match, low: int, high: int | None, text:
             return None
         return PlacesFound(units * low, match.start(), match.end(), match.group(0), 0.8,
                            maximum=units * high if high else None, kind="computed")
-    score = {"total": 0.95, "plain": 0.92, "range": 0.9, "between": 0.9, "capacity": 0.9}[kind]
+    score = {"total": 0.95, "plain": 0.92, "range": 0.9, "between": 0.9, "capacity": 0.88}[kind]
     return PlacesFound(low, match.start(), match.end(), match.group(0), score, maximum=high,
-                       kind="total" if kind == "total" else "plain")
+                       kind=kind if kind in ("total", "capacity") else "plain")
 
 
 def choose_places(found: list[PlacesFound]) -> PlacesFound | None:
@@ -213,7 +216,8 @@ def choose_places(found: list[PlacesFound]) -> PlacesFound | None:
         for item in found:
             if item.kind == kind:
                 return item
-    first = found[0]
+    stated = [item for item in found if item.kind == "plain"]
+    first = stated[0] if stated else found[0]
     distinct = {(f.value, f.maximum) for f in found}
     if len(distinct) > 1:
         first.score = min(first.score, 0.75)

@@ -121,8 +121,6 @@ def test_places(text, expected):
     assert places(text) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="the 'capacity' pattern ('ruimte voor N') reads the family count "
-                                      "'15' before the persons '(ca. 60 personen)'; choose_places takes the first")
 def test_places_families_with_persons_after_ruimte_voor():
     assert places("Er is ruimte voor 15 gezinnen (ca. 60 personen).") == (60, None)
 
@@ -151,14 +149,10 @@ def test_non_places_next_to_places_are_ignored(text, expected):
     assert places(text) == (expected, None)
 
 
-@pytest.mark.xfail(strict=True, reason="'ruimte voor 2.350 m²': the m² guard in the 'capacity' pattern is "
-                                      "dodged by backtracking NUMBER from '2.350' to '2', which is then taken")
 def test_floor_area_after_ruimte_voor_is_not_places():
     assert places("Het pand biedt ruimte voor 2.350 m² aan kantoren en 80 personen.") == (80, None)
 
 
-@pytest.mark.xfail(strict=True, reason="'opvang voor 1 april': the 'capacity' pattern takes the day of a date "
-                                      "as a number of places, and it comes first")
 def test_date_after_opvang_voor_is_not_places():
     assert places("Wij kunnen opvang voor 1 april regelen voor 30 personen.") == (30, None)
 

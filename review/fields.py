@@ -37,6 +37,9 @@ def lookup(mapping: dict, column: str):
 
 
 def as_text(value) -> str:
+    """A stored value as the form shows it ("indefinite" reads as "onbepaald")."""
+    if value == "indefinite":
+        return "onbepaald"
     return "" if value is None else str(value)
 
 

@@ -23,7 +23,8 @@ from vng_ingest.models import Kind
 REPO = Path(__file__).resolve().parent.parent
 ENTRY = REPO / "run_ingest.py"
 CORPUS = Path(os.environ.get("VNG_SHARED", REPO.parent / "shared")) / "corpus" / "dev"
-SUBCOMMANDS = ["run", "poll", "import", "extract", "reprocess", "report", "review", "status"]
+SUBCOMMANDS = ["run", "poll", "import", "extract", "reprocess", "report", "review", "status",
+               "user-add", "user-disable", "export-labels", "score-labels"]
 
 
 def corpus_files() -> list[Path]:

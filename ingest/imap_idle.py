@@ -21,7 +21,7 @@ RENEW_SECONDS = 9 * 60
 
 
 def watch(config, store, on_news: Callable[[], None], stop: threading.Event,
-          check_seconds: float = 5.0) -> None:
+          check_seconds: float = 1.0) -> None:
     """Idle until ``stop`` is set, calling ``on_news`` for every burst of new mail."""
     from ingest.imap import account_name, disabled_reason, tokens_for
     imap = config.source.imap

@@ -15,6 +15,7 @@ from typing import Iterable, Iterator
 
 from imapclient import IMAPClient
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from store import Store
 from store.messages import store_raw
@@ -44,9 +45,13 @@ def folder_state(session, account: str, folder: str) -> SyncState:
     state = session.scalars(select(SyncState).where(SyncState.account == account,
                                                     SyncState.folder == folder)).first()
     if state is None:
-        state = SyncState(account=account, folder=folder, last_uid=0, failures=0)
-        session.add(state)
-        session.flush()
+        try:
+            with session.begin_nested():     # another thread (IDLE, a poll) may create it first
+                state = SyncState(account=account, folder=folder, last_uid=0, failures=0)
+                session.add(state)
+        except IntegrityError:
+            state = session.scalars(select(SyncState).where(SyncState.account == account,
+                                                            SyncState.folder == folder)).one()
     return state
 
 

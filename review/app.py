@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -53,6 +54,11 @@ class NotFound(Exception):
 
 
 def when(moment) -> str:
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
     moment = review_queue.aware(moment)
     return moment.astimezone(TZ).strftime("%d-%m-%Y %H:%M") if moment else ""
 
@@ -183,7 +189,7 @@ def create_app(config: Config, store: Store) -> FastAPI:
             items = review_queue.items(db, filters, utcnow())
             counts = review_queue.counts(db)
             gemeenten = review_queue.municipalities(db)
-        return page(request, "queue.html", user=user, items=items, counts=counts, filters=filters,
+        return page(request, "queue.html", user=user, items=items, limit=review_queue.LIMIT, counts=counts, filters=filters,
                     gemeenten=gemeenten, query=_query(filters))
 
     def _neighbours(db, filters, key):

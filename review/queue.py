@@ -15,6 +15,7 @@ from store.schema import Message, MessageState, OfferRow, ReviewState
 STATES = {"open": "te doen", "pending": "te beoordelen", "failed": "niet gelukt",
           "auto_accepted": "automatisch geaccepteerd", "approved": "goedgekeurd",
           "corrected": "verbeterd", "rejected": "afgewezen"}
+LIMIT = 500
 OFFER_STATES = ("pending", "auto_accepted", "approved", "corrected", "rejected")
 
 
@@ -73,7 +74,7 @@ def lowest_confidence(confidence: dict | None) -> float:
     return min(values) if values else 0.0
 
 
-def items(session: Session, filters: Filters, now: datetime, limit: int = 500) -> list[QueueItem]:
+def items(session: Session, filters: Filters, now: datetime, limit: int = LIMIT) -> list[QueueItem]:
     found: list[QueueItem] = []
     offer_states = ["pending"] if filters.state == "open" else [s for s in OFFER_STATES if s == filters.state]
     if offer_states:

@@ -76,11 +76,11 @@ def stored_raw(tmp_path: Path) -> list[bytes]:
 # --- help and config errors ---------------------------------------------------------------------
 
 def test_help_and_every_subcommand_help(tmp_path):
-    listed = set(build_parser()._subparsers._group_actions[0].choices)
-    assert listed == set(SUBCOMMANDS), "a subcommand was added or removed: update SUBCOMMANDS"
+    listed = list(build_parser()._subparsers._group_actions[0].choices)
+    assert set(SUBCOMMANDS) <= set(listed)
     top = cli("--help", cwd=tmp_path)
     assert top.returncode == 0, top.stderr
-    for name in SUBCOMMANDS:
+    for name in listed:
         assert name in top.stdout
         done = cli(name, "--help", cwd=tmp_path)
         assert done.returncode == 0, f"{name} --help: {done.stderr}"

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from store import Store
-from store.messages import store_raw
+from store.messages import store_raw_many
 from store.schema import MailboxUid, Message, MessageState, SyncState, utcnow
 from vng_ingest.config import ImapConfig
 from vng_ingest.models import RawMessage
@@ -103,14 +103,11 @@ def store_batch(client: IMAPClient, store: Store, imap: ImapConfig, account: str
                 uidvalidity: int, batch: list[int], result: IngestResult) -> None:
     """Fetch one batch (without marking anything read) and commit it in one transaction."""
     fetched = client.fetch(batch, [b"BODY.PEEK[]", b"INTERNALDATE"])
+    messages = [RawMessage(raw=fetched[uid][b"BODY[]"], source=account, folder=folder, uidvalidity=uidvalidity,
+                           uid=uid, received_at=fetched[uid].get(b"INTERNALDATE"))
+                for uid in batch if uid in fetched and b"BODY[]" in fetched[uid]]   # else expunged meanwhile
     with store.session() as session:
-        for uid in batch:
-            data = fetched.get(uid)
-            if data is None or b"BODY[]" not in data:
-                continue        # expunged by someone else between SEARCH and FETCH
-            stored = store_raw(session, RawMessage(
-                raw=data[b"BODY[]"], source=account, folder=folder, uidvalidity=uidvalidity, uid=uid,
-                received_at=data.get(b"INTERNALDATE")))
+        for stored in store_raw_many(session, messages):
             if stored.created:
                 result.new.append(stored.pk)
             else:

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from store.schema import MailboxUid, Message, MessageState, utcnow
@@ -81,6 +81,75 @@ def _remember_uid(session: Session, message: RawMessage, pk: int) -> None:
         session.add(MailboxUid(account=message.source, folder=message.folder,
                                uidvalidity=message.uidvalidity, uid=message.uid, message_pk=pk))
         session.flush()
+
+
+def store_raw_many(session: Session, messages: list[RawMessage]) -> list[Stored]:
+    """``store_raw`` for a batch: a few set-wise statements instead of four per message.
+
+    Same rules: exact bytes once (sha256, or Message-ID with the same body), and every
+    (account, folder, UIDVALIDITY, UID) remembered. Results are in input order.
+    """
+    keys = [(m.sha256, body_hash(m.raw), header_message_id(m.raw)) for m in messages]
+    known = _known(session, keys)
+    results: list[Stored] = []
+    fresh: dict[str, int] = {}           # sha256 → index in new_rows
+    new_rows: list[dict] = []
+    for message, (sha, body, message_id) in zip(messages, keys):
+        pk = known.get(("sha", sha)) or (known.get(("mid", message_id, body)) if message_id else None)
+        if pk is not None:
+            results.append(Stored(pk, False))
+        elif sha in fresh or (message_id and ("new", message_id, body) in fresh):
+            results.append(Stored(-1 - fresh.get(sha, fresh.get(("new", message_id, body))), False))
+        else:
+            fresh[sha] = len(new_rows)
+            if message_id:
+                fresh[("new", message_id, body)] = len(new_rows)
+            new_rows.append(dict(sha256=sha, body_sha256=body, message_id=message_id, source=message.source,
+                                 folder=message.folder, uidvalidity=message.uidvalidity, uid=message.uid,
+                                 received_at=message.received_at or utcnow(), raw=message.raw,
+                                 size=len(message.raw), state=MessageState.NEW))
+            results.append(Stored(-1 - fresh[sha], True))
+    ids = _insert(session, new_rows)
+    results = [Stored(ids[-1 - r.pk] if r.pk < 0 else r.pk, r.created) for r in results]
+    _remember_uids(session, messages, [r.pk for r in results])
+    return results
+
+
+def _known(session: Session, keys: list[tuple[str, str, str | None]]) -> dict:
+    shas = [sha for sha, _, _ in keys]
+    found: dict = {("sha", sha): pk for pk, sha in session.execute(
+        select(Message.id, Message.sha256).where(Message.sha256.in_(shas)))}
+    message_ids = [mid for _, _, mid in keys if mid]
+    if message_ids:
+        rows = session.execute(select(Message.id, Message.message_id, Message.body_sha256)
+                               .where(Message.message_id.in_(message_ids)))
+        found.update({("mid", mid, body): pk for pk, mid, body in rows})
+    return found
+
+
+def _insert(session: Session, rows: list[dict]) -> list[int]:
+    if not rows:
+        return []
+    session.flush()
+    inserted = session.execute(insert(Message).returning(Message.id, Message.sha256), rows)
+    by_sha = {sha: pk for pk, sha in inserted}
+    return [by_sha[row["sha256"]] for row in rows]
+
+
+def _remember_uids(session: Session, messages: list[RawMessage], pks: list[int]) -> None:
+    wanted = {(m.source, m.folder, m.uidvalidity, m.uid): pk for m, pk in zip(messages, pks)
+              if m.uid is not None and m.uidvalidity is not None and m.folder is not None}
+    if not wanted:
+        return
+    existing = set(session.execute(
+        select(MailboxUid.account, MailboxUid.folder, MailboxUid.uidvalidity, MailboxUid.uid).where(
+            tuple_(MailboxUid.account, MailboxUid.folder, MailboxUid.uidvalidity).in_(
+                list({key[:3] for key in wanted})),
+            MailboxUid.uid.in_([key[3] for key in wanted]))).all())
+    rows = [dict(account=a, folder=f, uidvalidity=v, uid=u, message_pk=pk)
+            for (a, f, v, u), pk in wanted.items() if (a, f, v, u) not in existing]
+    if rows:
+        session.execute(insert(MailboxUid), rows)
 
 
 def pending_ids(session: Session, states: tuple[str, ...] = (MessageState.NEW,)) -> list[int]:

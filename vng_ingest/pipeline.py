@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import select
 
 from parsers.extract import EXTRACTOR_VERSION, read_message
 from store import Store
-from store.messages import pending_ids, store_raw
+from store.messages import pending_ids, store_raw_many
 from store.offers import replace_offers
 from store.schema import Message, MessageState, utcnow
 from vng_ingest.models import RawMessage
@@ -37,19 +37,34 @@ class ProcessResult:
     kinds: dict[str, int] = field(default_factory=dict)
 
 
-def ingest(store: Store, messages: Iterable[RawMessage], on_each: Callable[[], None] | None = None) -> IngestResult:
-    """Store each message's bytes once, each in its own committed transaction."""
+BATCH = 200
+
+
+def ingest(store: Store, messages: Iterable[RawMessage], on_each: Callable[[int], None] | None = None) -> IngestResult:
+    """Store each message's bytes once, committed in batches before anything parses them."""
     result = IngestResult()
-    for message in messages:
+    for batch in _batches(messages, BATCH):
         with store.session() as session:
-            stored = store_raw(session, message)
-        if stored.created:
-            result.new.append(stored.pk)
-        else:
-            result.duplicates += 1
+            stored = store_raw_many(session, batch)
+        for item in stored:
+            if item.created:
+                result.new.append(item.pk)
+            else:
+                result.duplicates += 1
         if on_each:
-            on_each()
+            on_each(len(batch))
     return result
+
+
+def _batches(items: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage]]:
+    batch: list[RawMessage] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def process(store: Store, ids: Iterable[int] | None = None) -> ProcessResult:

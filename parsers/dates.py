@@ -34,6 +34,9 @@ UNTIL_MARKER = (r"(?:tot en met|t/m|tm|tot uiterlijk|uiterlijk tot|uiterlijk|tot
 VAGUE_UNTIL = r"(?:in ieder geval tot|minimaal tot|minstens tot|ten minste tot|zeker tot)"
 
 PATTERNS = [
+    ("offset", r"\b(?:(?P<count>" + NUMBER + r"|een)\s+(?P<unit>dagen|dag|weken|week|maanden|maand)\s+"
+               r"(?:vanaf nu|vanaf vandaag|na vandaag|na dagtekening)|over\s+(?P<count2>" + NUMBER + r"|een)\s+"
+               r"(?P<unit2>dagen|dag|weken|week|maanden|maand))\b"),
     ("immediate", r"\b(?:per direct|per omgaande|vanaf nu|per heden|met onmiddellijke ingang|"
                   r"direct beschikbaar|per dd|onmiddellijk|vanaf direct|vanaf vandaag|per vandaag)\b"),
     ("indefinite", r"\b(?:(?:voor )?onbepaalde tijd|tot nader(?:e)? (?:order|bericht)|zolang (?:als )?"
@@ -105,6 +108,11 @@ def _resolve(kind: str, match: re.Match, sent: date) -> tuple[str | None, relati
     groups = match.groupdict()
     if kind == "immediate":
         return sent.isoformat(), None, True
+    if kind == "offset":
+        count_text = (groups.get("count") or groups.get("count2") or "").lower()
+        count = 1 if count_text == "een" else parse_number(count_text)
+        unit = UNIT_DAYS[(groups.get("unit") or groups.get("unit2")).lower()]
+        return ((sent + relativedelta(**{unit: count})).isoformat() if count else None), None, True
     if kind == "indefinite":
         return "indefinite", None, True
     if kind == "vague":
@@ -146,7 +154,7 @@ def _role(text: str, start: int, kind: str) -> str | None:
     before = text[max(0, start - 40):start].lower()
     before = re.sub(r"\s+", " ", before)
     before = re.sub(r"\s*\(\s*$", " ", before)
-    if kind in ("immediate",):
+    if kind in ("immediate", "offset"):
         return "from"
     if kind in ("indefinite", "duration", "month_end", "whole_month"):
         return "until"

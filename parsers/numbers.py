@@ -37,7 +37,7 @@ def _below_hundred(word: str) -> int | None:
 def _below_thousand(word: str) -> int | None:
     if "honderd" in word:
         head, _, tail = word.partition("honderd")
-        hundreds = 1 if head == "" else UNITS.get(head)
+        hundreds = 1 if head == "" else UNITS.get(head, TEENS.get(head))
         rest = _below_hundred(tail.removeprefix("en") if tail.startswith("en") and
                               _below_hundred(tail) is None else tail)
         if hundreds is None or rest is None:
@@ -48,7 +48,7 @@ def _below_thousand(word: str) -> int | None:
 
 def parse_number_word(word: str) -> int | None:
     """'vijfentwintig' → 25, 'honderdtwintig' → 120, 'tweeduizend' → 2000; None if not a number word."""
-    word = word.lower().strip().replace("-", "")
+    word = re.sub(r"[\s-]+", "", word.lower().strip())
     if not word or word in ("en", "ën"):
         return None
     if "duizend" in word:
@@ -77,10 +77,11 @@ def parse_number(text: str) -> int | None:
     return value if value is not None else parse_number_word(text)
 
 
-#: A number in digits or words, as a regex fragment (use with re.IGNORECASE).
-NUMBER = (r"(?:\d{1,3}(?:\.\d{3})+|\d+|(?:een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf"
-          r"|twaalf|dertien|veertien|vijftien|zestien|zeventien|achttien|negentien|twintig|dertig|veertig"
-          r"|vijftig|zestig|zeventig|tachtig|negentig|honderd|duizend)(?:en|ën|honderd|duizend|een|twee"
-          r"|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|vijftien|zestien"
-          r"|zeventien|achttien|negentien|twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig"
-          r"|negentig)*)")
+_WORDS = (r"(?:een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|vijftien|zestien"
+          r"|zeventien|achttien|negentien|twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig|negentig|honderd"
+          r"|duizend)")
+_JOIN = r"(?:en|ën|" + _WORDS[3:]
+#: A number in digits or words, as a regex fragment (use with re.IGNORECASE). Words may be written
+#: apart ("twee honderd", "drie en dertig").
+NUMBER = (r"(?:\d{1,3}(?:\.\d{3})+|\d+|" + _WORDS + r"(?:" + _JOIN + r"|\s(?:en\s)?(?=" + _WORDS[3:-1] +
+          r"(?:en|ën)?(?:" + _WORDS[3:-1] + r")?(?!\w)))*)")

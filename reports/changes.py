@@ -36,7 +36,9 @@ def _plain(value: Any) -> Any:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     if hasattr(value, "item"):          # numpy scalar → Python
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)               # places in a column with gaps come as float
     return value
 
 

@@ -44,12 +44,13 @@ def build_content(config: Config, store: Store, now: datetime) -> ReportContent:
     frame = locations_frame(given.states)
     frame["counts_now"] = available_on(frame, today)
     previous = given.previous.snapshot if given.previous else None
+    snapshot = build_snapshot(frame)
     return ReportContent(
         generated_at=now, period_start=given.previous.generated_at if given.previous else None, today=today,
         locations=frame,
         by_province=overview(frame, "province", province_order(), days, "Provincie"),
         by_region=overview(frame, "region", region_order(), days, "Veiligheidsregio"),
-        changes=diff(previous, build_snapshot(frame)), previous=previous, pending=given.pending)
+        changes=diff(previous, snapshot), previous=previous, snapshot=snapshot, pending=given.pending)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -82,7 +83,7 @@ def generate_report(config: Config, store: Store, send: bool = False, now: datet
     with store.session() as session:
         row = Report(generated_at=now, period_start=content.period_start, period_end=now, path=str(path),
                      sha256=hashlib.sha256(full).hexdigest(), locations=totals.locations,
-                     places=totals.places, snapshot=build_snapshot(content.locations))
+                     places=totals.places, snapshot=content.snapshot)
         session.add(row)
         session.flush()
         report_id = row.id

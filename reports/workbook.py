@@ -15,6 +15,7 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -26,6 +27,7 @@ from reports.cells import DATE_FORMAT, cell_value, number_format_for
 from reports.changes import KIND_ORDER, Change, snapshot_entry
 from reports.counting import Overview
 from reports.data import PendingItem, local_naive
+from reports.rows_xml import RowRenderer, splice
 from vng_ingest import refdata
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -33,7 +35,6 @@ HEADER_FILL = PatternFill("solid", start_color="1F4E78", end_color="1F4E78")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center")
 TITLE_FONT = Font(bold=True, size=14)
 BOLD = Font(bold=True)
-FIRST_DATA_ROW = 5          # rows 1-2 title, 3 blank, 4 header
 
 
 @dataclass
@@ -48,6 +49,7 @@ class ReportContent:
     by_region: Overview
     changes: list[Change]
     previous: dict[str, Any] | None         # previous snapshot
+    snapshot: dict[str, Any]                # this report's snapshot (reports.changes.build_snapshot)
     pending: list[PendingItem]
 
 
@@ -69,35 +71,69 @@ def subtitle(content: ReportContent, include_contacts: bool) -> str:
 
 # --- generic sheet helpers ------------------------------------------------------------------
 
-def _start_sheet(ws: Worksheet, title: str, content: ReportContent, include_contacts: bool) -> None:
-    ws.append([f"{L.TITLE} — {title}"])
-    ws["A1"].font = TITLE_FONT
-    ws.append([subtitle(content, include_contacts)])
-    ws.append([])
+class Sheet:
+    """A write-only worksheet (streamed: fast and lean for 10 000 rows) that counts its rows.
+
+    Column widths and frozen panes go out before the first row, so ``prepare`` comes first.
+    """
+
+    def __init__(self, ws: Worksheet):
+        self.ws = ws
+        self.rows = 0
+        self.bulk_xml: bytes | None = None      # data rows rendered by reports.rows_xml
+
+    def bulk(self, rows: list[list[Any]], columns: int) -> None:
+        """Many data rows at once, rendered directly (see reports.rows_xml); nothing may follow them."""
+        renderer = RowRenderer(self.ws, columns, self.rows + 1)
+        for row in rows:
+            renderer.add(row)
+        self.rows = renderer.next_row - 1
+        self.bulk_xml = renderer.xml()
+
+    def prepare(self, widths: dict[int, float], freeze: str | None) -> None:
+        for column, width in widths.items():
+            self.ws.column_dimensions[get_column_letter(column)].width = width
+        if freeze:
+            self.ws.freeze_panes = freeze
+
+    def row(self, values: Iterable[Any], font: Font | None = None, fill: PatternFill | None = None,
+            alignment: Alignment | None = None) -> int:
+        """Append one row of typed cells (dates and numbers formatted); returns its row number."""
+        cells = []
+        for raw in values:
+            value = cell_value(raw)
+            fmt = number_format_for(value)
+            if fmt or ((font or fill or alignment) and value is not None):
+                cell = WriteOnlyCell(self.ws, value)
+                if fmt:
+                    cell.number_format = fmt
+                if font:
+                    cell.font = font
+                if fill:
+                    cell.fill = fill
+                if alignment:
+                    cell.alignment = alignment
+                value = cell
+            cells.append(value)
+        self.ws.append(cells)
+        self.rows += 1
+        return self.rows
+
+    def blank(self) -> None:
+        self.row([])
+
+    def header(self, headers: list[str]) -> int:
+        return self.row(headers, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN)
 
 
-def _append(ws: Worksheet, values: Iterable[Any]) -> int:
-    """Append one row of typed cells; returns its row number."""
-    row = [cell_value(v) for v in values]
-    ws.append(row)
-    index = ws._current_row
-    for column, value in enumerate(row, start=1):
-        fmt = number_format_for(value)
-        if fmt:
-            ws.cell(row=index, column=column).number_format = fmt
-        elif isinstance(value, str) and value.startswith("'"):
-            ws.cell(row=index, column=column).data_type = "s"
-    return index
+def _start_sheet(sheet: Sheet, title: str, content: ReportContent, include_contacts: bool) -> None:
+    sheet.row([f"{L.TITLE} — {title}"], font=TITLE_FONT)
+    sheet.row([subtitle(content, include_contacts)])
+    sheet.blank()
 
 
-def _header(ws: Worksheet, headers: list[str]) -> int:
-    index = _append(ws, headers)
-    for cell in ws[index]:
-        cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGN
-    return index
-
-
-def _widths(ws: Worksheet, headers: list[str], rows: list[list[Any]], limit: int = 60) -> None:
+def _widths(headers: list[str], rows: list[list[Any]], limit: int = 60) -> dict[int, float]:
+    widths = {}
     for column, header in enumerate(headers, start=1):
         longest = len(str(header))
         for row in rows[:2000]:
@@ -109,23 +145,24 @@ def _widths(ws: Worksheet, headers: list[str], rows: list[list[Any]], limit: int
             else:
                 size = len(str(value))
             longest = max(longest, size)
-        ws.column_dimensions[get_column_letter(column)].width = min(max(longest + 2, 8), limit)
+        widths[column] = min(max(longest + 2, 8), limit)
+    return widths
 
 
-def _table_sheet(ws: Worksheet, headers: list[str], rows: list[list[Any]], freeze: str = "A5") -> None:
-    """A header row, typed data rows, frozen panes, an autofilter and fitted columns."""
-    _header(ws, headers)
-    for row in rows:
-        _append(ws, row)
-    last = max(ws._current_row, FIRST_DATA_ROW - 1)
-    ws.auto_filter.ref = f"A{FIRST_DATA_ROW - 1}:{get_column_letter(len(headers))}{last}"
-    ws.freeze_panes = freeze
-    _widths(ws, headers, rows)
+def _table_sheet(sheet: Sheet, title: str, content: ReportContent, include_contacts: bool, headers: list[str],
+                 rows: list[list[Any]], freeze: str = "A5") -> None:
+    """Title, a header row, typed data rows, frozen panes, an autofilter and fitted columns."""
+    sheet.prepare(_widths(headers, rows), freeze)
+    _start_sheet(sheet, title, content, include_contacts)
+    header = sheet.header(headers)
+    sheet.bulk(rows, len(headers))
+    ws = sheet.ws
+    ws.auto_filter.ref = f"A{header}:{get_column_letter(len(headers))}{max(sheet.rows, header)}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{FIRST_DATA_ROW - 1}:{FIRST_DATA_ROW - 1}"
+    ws.print_title_rows = f"{header}:{header}"
 
 
 # --- Overzicht ------------------------------------------------------------------------------
@@ -135,31 +172,27 @@ def day_headers(days: list[date]) -> list[str]:
     return [f"Nu ({_fmt_date(first)})"] + [f"Week {d.isocalendar()[1]} ({_fmt_date(d)})" for d in weeks]
 
 
-def _overview_block(ws: Worksheet, title: str, overview: Overview, table: pd.DataFrame) -> tuple[int, int]:
+def _overview_block(sheet: Sheet, title: str, overview: Overview, table: pd.DataFrame) -> tuple[int, int]:
     """Writes one block; returns (header row, total row)."""
-    ws.append([title])
-    ws.cell(row=ws._current_row, column=1).font = BOLD
-    header = _header(ws, [overview.area_label] + day_headers(overview.days))
+    sheet.row([title], font=BOLD)
+    header = sheet.header([overview.area_label] + day_headers(overview.days))
     for area, values in table.iterrows():
-        index = _append(ws, [area] + [int(v) for v in values])
-    for cell in ws[index]:
-        cell.font = BOLD
-    ws.append([])
+        bold = BOLD if area == L.TOTAL else None
+        index = sheet.row([area] + [int(v) for v in values], font=bold)
+    sheet.blank()
     return header, index
 
 
-def _overview_sheet(ws: Worksheet, content: ReportContent, include_contacts: bool) -> None:
-    _start_sheet(ws, "overzicht per provincie en veiligheidsregio", content, include_contacts)
+def _overview_sheet(sheet: Sheet, content: ReportContent, include_contacts: bool) -> None:
+    columns = len(content.by_province.days) + 1
+    sheet.prepare({1: 30, **{column: 22 for column in range(2, columns + 1)}}, "B4")
+    _start_sheet(sheet, "overzicht per provincie en veiligheidsregio", content, include_contacts)
     blocks = [("Plekken per provincie", content.by_province, content.by_province.places),
               ("Locaties per provincie", content.by_province, content.by_province.locations),
               ("Plekken per veiligheidsregio", content.by_region, content.by_region.places),
               ("Locaties per veiligheidsregio", content.by_region, content.by_region.locations)]
-    written = [_overview_block(ws, title, overview, table) for title, overview, table in blocks]
-    ws.column_dimensions["A"].width = 30
-    for column in range(2, len(content.by_province.days) + 2):
-        ws.column_dimensions[get_column_letter(column)].width = 22
-    ws.freeze_panes = "B4"
-    _charts(ws, content, written[0])
+    written = [_overview_block(sheet, title, overview, table) for title, overview, table in blocks]
+    _charts(sheet.ws, content, written[0])
 
 
 def _charts(ws: Worksheet, content: ReportContent, places_block: tuple[int, int]) -> None:
@@ -215,7 +248,7 @@ def location_rows(frame: pd.DataFrame, include_contacts: bool) -> list[list[Any]
     for r in frame.itertuples(index=False):
         row = [r.municipality, r.municipality_code, r.province, r.region, r.location, r.address, r.postcode,
                r.place, _date_or_text(r.available_from, r.available_from_raw),
-               _date_or_text(r.available_until, r.available_until_raw), r.places, r.places_max,
+               _date_or_text(r.available_until, r.available_until_raw), _count(r.places), _count(r.places_max),
                L.STATUS.get(r.status, r.status), bool(r.counts_now)]
         if include_contacts:
             row += [r.contact_name, r.contact_role, r.contact_phone, r.contact_email]
@@ -224,13 +257,18 @@ def location_rows(frame: pd.DataFrame, include_contacts: bool) -> list[list[Any]
     return rows
 
 
+def _count(value: Any) -> int | None:
+    """Places arrive as float when a column has gaps (NaN); the sheet shows whole numbers."""
+    return None if _missing(value) else int(value)
+
+
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value) or value is pd.NaT
 
 
-def _locations_sheet(ws: Worksheet, content: ReportContent, include_contacts: bool) -> None:
-    _start_sheet(ws, "alle locaties zoals ze nu zijn", content, include_contacts)
-    _table_sheet(ws, location_headers(include_contacts), location_rows(content.locations, include_contacts),
+def _locations_sheet(sheet: Sheet, content: ReportContent, include_contacts: bool) -> None:
+    _table_sheet(sheet, "alle locaties zoals ze nu zijn", content, include_contacts,
+                 location_headers(include_contacts), location_rows(content.locations, include_contacts),
                  freeze="B5")
 
 
@@ -276,7 +314,9 @@ def _contact_text(row: dict[str, Any] | None, include_contacts: bool) -> str | N
 
 
 def change_rows(content: ReportContent, include_contacts: bool) -> list[list[Any]]:
-    current = {int(r["location_id"]): r for r in content.locations.to_dict("records")}
+    changed = {change.location_id for change in content.changes}
+    frame = content.locations
+    current = {int(r["location_id"]): r for r in frame[frame["location_id"].isin(changed)].to_dict("records")}
     before = (content.previous or {}).get("locations", {})
     rows = []
     ordered = sorted(enumerate(content.changes), key=lambda item: (_change_key(item[1], current, before), item[0]))
@@ -310,9 +350,9 @@ def _change_key(change: Change, current: dict, before: dict) -> tuple:
             str(ident.get("location") or "").casefold(), change.location_id)
 
 
-def _changes_sheet(ws: Worksheet, content: ReportContent, include_contacts: bool) -> None:
-    _start_sheet(ws, "wijzigingen sinds het vorige overzicht", content, include_contacts)
-    _table_sheet(ws, CHANGE_HEADERS, change_rows(content, include_contacts))
+def _changes_sheet(sheet: Sheet, content: ReportContent, include_contacts: bool) -> None:
+    _table_sheet(sheet, "wijzigingen sinds het vorige overzicht", content, include_contacts, CHANGE_HEADERS,
+                 change_rows(content, include_contacts))
 
 
 # --- Te controleren -------------------------------------------------------------------------
@@ -331,68 +371,88 @@ def review_rows(content: ReportContent) -> list[list[Any]]:
     return rows
 
 
-def _review_sheet(ws: Worksheet, content: ReportContent, include_contacts: bool) -> None:
-    _start_sheet(ws, "nog te controleren door het KCC (zonder persoonsgegevens)", content, include_contacts)
-    _table_sheet(ws, REVIEW_HEADERS, review_rows(content))
+def _review_sheet(sheet: Sheet, content: ReportContent, include_contacts: bool) -> None:
+    _table_sheet(sheet, "nog te controleren door het KCC (zonder persoonsgegevens)", content, include_contacts,
+                 REVIEW_HEADERS, review_rows(content))
 
 
 # --- Toelichting ----------------------------------------------------------------------------
 
-def _notes_sheet(ws: Worksheet, content: ReportContent, include_contacts: bool) -> None:
-    _start_sheet(ws, "toelichting", content, include_contacts)
-    _header(ws, ["Blad", "Kolom", "Uitleg"])
-    for sheet, column, text in L.COLUMN_NOTES:
-        index = _append(ws, [sheet, column, text])
-        ws.cell(row=index, column=3).alignment = Alignment(wrap_text=True, vertical="top")
-    ws.append([])
-    ws.append(["Hoe er geteld wordt"])
-    ws.cell(row=ws._current_row, column=1).font = BOLD
+def _notes_sheet(sheet: Sheet, content: ReportContent, include_contacts: bool) -> None:
+    sheet.prepare({1: 18, 2: 34, 3: 100}, "A5")
+    _start_sheet(sheet, "toelichting", content, include_contacts)
+    sheet.header(["Blad", "Kolom", "Uitleg"])
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in L.COLUMN_NOTES:
+        sheet.row(row, alignment=wrap)
+    sheet.blank()
+    sheet.row(["Hoe er geteld wordt"], font=BOLD)
     for rule in L.COUNTING_RULES:
-        ws.append([rule])
-    ws.column_dimensions["A"].width = 18
-    ws.column_dimensions["B"].width = 34
-    ws.column_dimensions["C"].width = 100
-    ws.freeze_panes = "A5"
+        sheet.row([rule])
 
 
 # --- the workbook ---------------------------------------------------------------------------
 
-def build_workbook(content: ReportContent, include_contacts: bool) -> Workbook:
-    wb = Workbook()
+@dataclass
+class BuiltWorkbook:
+    """An openpyxl workbook plus the directly rendered data rows of its table sheets (by sheet title)."""
+
+    workbook: Workbook
+    bulk_rows: dict[str, bytes]
+    moment: datetime
+
+
+def build_workbook(content: ReportContent, include_contacts: bool) -> BuiltWorkbook:
+    wb = Workbook(write_only=True)
     sheets = [(L.SHEET_OVERVIEW, _overview_sheet), (L.SHEET_LOCATIONS, _locations_sheet),
               (L.SHEET_CHANGES, _changes_sheet), (L.SHEET_REVIEW, _review_sheet), (L.SHEET_NOTES, _notes_sheet)]
-    wb.remove(wb.active)
+    bulk_rows = {}
     for title, write in sheets:
-        write(wb.create_sheet(title), content, include_contacts)
+        sheet = Sheet(wb.create_sheet(title))
+        write(sheet, content, include_contacts)
+        if sheet.bulk_xml:
+            bulk_rows[title] = sheet.bulk_xml
     moment = content.generated_at.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
     wb.properties.creator = "vng-ingest"
     wb.properties.lastModifiedBy = "vng-ingest"
     wb.properties.title = f"{L.TITLE} — {_fmt_date(content.today)}"
     wb.properties.created = moment
     wb.properties.modified = moment
-    return wb
+    return BuiltWorkbook(wb, bulk_rows, content.generated_at)
 
 
-class _FixedTimeZip(ZipFile):
-    """A zip whose entries all carry the report's moment, not the time of writing."""
+class _ReportZip(ZipFile):
+    """The zip openpyxl writes into: every entry carries the report's moment (not the time of
+    writing), and the table sheets get their directly rendered rows."""
 
-    def __init__(self, file, moment: datetime):
+    def __init__(self, file, moment: datetime, bulk_rows: dict[str, bytes]):
         super().__init__(file, "w", ZIP_DEFLATED, allowZip64=True)
         self._date_time = local_naive(moment).timetuple()[:6]
+        self._bulk_rows = bulk_rows
 
     def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
         if not isinstance(zinfo_or_arcname, ZipInfo):
-            zinfo_or_arcname = ZipInfo(zinfo_or_arcname, date_time=self._date_time)
+            name = zinfo_or_arcname
+            if name in self._bulk_rows:
+                data = splice(data if isinstance(data, bytes) else data.encode("utf-8"), self._bulk_rows[name])
+            zinfo_or_arcname = ZipInfo(name, date_time=self._date_time)
             zinfo_or_arcname.compress_type = ZIP_DEFLATED
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        with open(filename, "rb") as handle:                # write-only sheets arrive as temp files
+            self.writestr(arcname or str(filename), handle.read())
 
-def workbook_bytes(wb: Workbook, moment: datetime) -> bytes:
+
+def workbook_bytes(built: BuiltWorkbook, moment: datetime | None = None) -> bytes:
     """Serialise without openpyxl's save(), which would stamp 'modified' with the wall clock."""
     buffer = BytesIO()
-    archive = _FixedTimeZip(buffer, moment)
-    ExcelWriter(wb, archive).save()
+    # openpyxl numbers the sheet parts in workbook order as it saves them (ExcelWriter._write_worksheets)
+    by_part = {ws._path.format(index).lstrip("/"): built.bulk_rows[ws.title]
+               for index, ws in enumerate(built.workbook.worksheets, 1) if ws.title in built.bulk_rows}
+    archive = _ReportZip(buffer, moment or built.moment, by_part)
+    ExcelWriter(built.workbook, archive).save()
     return buffer.getvalue()
 
 
-__all__ = ["ReportContent", "build_workbook", "workbook_bytes", "DATE_FORMAT"]
+__all__ = ["BuiltWorkbook", "ReportContent", "build_workbook", "workbook_bytes", "DATE_FORMAT"]

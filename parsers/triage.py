@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from parsers import textcat
 from parsers.message import ParsedMessage
 from parsers.segments import is_withdrawal
 from parsers.signals import offer_like, offer_signals
@@ -72,7 +73,43 @@ def is_public_sender(parsed: ParsedMessage) -> bool:
                 or re.search(r"\bveiligheidsregio\b", sign, re.IGNORECASE))
 
 
-def classify(parsed: ParsedMessage) -> tuple[Kind, float]:
+#: Below this rule confidence the rules are unsure, and the trained classifier is asked.
+UNSURE_BELOW = 0.8
+#: The classifier overrules the rules only when it is at least this sure of another kind.
+OVERRULE_AT = 0.7
+
+
+def classify(parsed: ParsedMessage, use_model: bool = True) -> tuple[Kind, float]:
+    """The kind of a message and how sure we are: rules first, the classifier only where they are weak."""
+    kind, confidence = _rules(parsed)
+    if confidence >= UNSURE_BELOW or not use_model:
+        return kind, confidence
+    return weigh(kind, confidence, textcat.predict(classifier_text(parsed)))
+
+
+def weigh(kind: Kind, confidence: float, scores: dict[str, float]) -> tuple[Kind, float]:
+    """Combine an unsure rule decision with the classifier's probabilities (none: the rules stand).
+
+    Agreement keeps the kind with the higher of both confidences; a classifier that is
+    sure of another kind decides, with its own probability; a hesitant one leaves the
+    rules' kind, but no surer than the probability the classifier leaves for it.
+    """
+    if not scores:
+        return kind, confidence
+    best = max(scores, key=scores.get)
+    if best == kind.value:
+        return kind, round(max(confidence, scores[best]), 3)
+    if scores[best] >= OVERRULE_AT:
+        return Kind(best), round(scores[best], 3)
+    return kind, round(min(confidence, 1 - scores[best]), 3)
+
+
+def classifier_text(parsed: ParsedMessage) -> str:
+    """What the sender wrote and the start of the signature (who they are), as in the training data."""
+    return (parsed.new_text or parsed.body) + "\n" + parsed.signature[:300]
+
+
+def _rules(parsed: ParsedMessage) -> tuple[Kind, float]:
     text = parsed.new_text or parsed.body
     if is_automatic(parsed):
         return Kind.AUTO_REPLY, 0.99

@@ -84,6 +84,11 @@ def cmd_status(args, config: Config) -> int:
     return 0
 
 
+def cmd_train_triage(args, config: Config) -> int:
+    from parsers.textcat import run
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vng-ingest", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -129,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     stat = sub.add_parser("status", help="messages per state, last poll, last report, failures")
     stat.set_defaults(func=cmd_status)
+
+    from parsers.textcat import add_arguments
+    train = sub.add_parser("train-triage", help="train the triage classifier on parsers/training/triage.jsonl "
+                                                "and report held-out accuracy")
+    add_arguments(train)
+    train.set_defaults(func=cmd_train_triage)
 
     from review.commands import add_commands   # user-add, user-disable, export-labels, score-labels
     add_commands(sub)

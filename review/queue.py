@@ -16,6 +16,8 @@ STATES = {"open": "te doen", "pending": "te beoordelen", "failed": "niet gelukt"
           "auto_accepted": "automatisch geaccepteerd", "approved": "goedgekeurd",
           "corrected": "verbeterd", "rejected": "afgewezen"}
 LIMIT = 500
+#: Only what the list shows: never the raw bytes or the parsed text.
+MESSAGE_COLUMNS = (Message.id.label("message_pk"), Message.subject, Message.kind, Message.received_at)
 OFFER_STATES = ("pending", "auto_accepted", "approved", "corrected", "rejected")
 
 
@@ -78,25 +80,27 @@ def items(session: Session, filters: Filters, now: datetime, limit: int = LIMIT)
     found: list[QueueItem] = []
     offer_states = ["pending"] if filters.state == "open" else [s for s in OFFER_STATES if s == filters.state]
     if offer_states:
-        query = (select(OfferRow, Message).join(Message, OfferRow.message_pk == Message.id)
+        query = (select(OfferRow.id, OfferRow.confidence, OfferRow.review_state, OfferRow.municipality,
+                        OfferRow.location, OfferRow.locked_by, OfferRow.locked_until, OfferRow.reviewed_by,
+                        *MESSAGE_COLUMNS)
+                 .join(Message, OfferRow.message_pk == Message.id)
                  .where(OfferRow.review_state.in_(offer_states)))
         if filters.gemeente:
             query = query.where(OfferRow.municipality == filters.gemeente)
         if filters.kind:
             query = query.where(Message.kind == filters.kind)
-        for row, message in session.execute(query):
+        for row in session.execute(query):
             locked = row.locked_by if aware(row.locked_until) and aware(row.locked_until) > now else None
-            found.append(QueueItem("offer", row.id, message.id, lowest_confidence(row.confidence),
-                                   row.review_state, row.municipality, row.location, message.subject,
-                                   message.kind, message.received_at, locked_by=locked,
-                                   reviewed_by=row.reviewed_by))
+            found.append(QueueItem("offer", row.id, row.message_pk, lowest_confidence(row.confidence),
+                                   row.review_state, row.municipality, row.location, row.subject,
+                                   row.kind, row.received_at, locked_by=locked, reviewed_by=row.reviewed_by))
     if filters.state in ("open", "failed") and not filters.gemeente:
-        query = select(Message).where(Message.state == MessageState.FAILED)
+        query = select(*MESSAGE_COLUMNS, Message.error).where(Message.state == MessageState.FAILED)
         if filters.kind:
             query = query.where(Message.kind == filters.kind)
-        for message in session.scalars(query):
-            found.append(QueueItem("message", message.id, message.id, 0.0, "failed", None, None,
-                                   message.subject, message.kind, message.received_at,
+        for message in session.execute(query):
+            found.append(QueueItem("message", message.message_pk, message.message_pk, 0.0, "failed", None,
+                                   None, message.subject, message.kind, message.received_at,
                                    error=(message.error or "").splitlines()[0] if message.error else None))
     found.sort(key=lambda item: (item.score, item.type != "message", item.message_pk, item.id))
     return found[:limit]

@@ -8,7 +8,6 @@ tests do not depend on the parsers.
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import threading
 import time

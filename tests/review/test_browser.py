@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from store.schema import AuditEntry, Message, OfferRow
-from tests.review.conftest import ARTIFACTS, CHROMIUM_ARGS, csrf_of, http_login, login, offer
+from tests.review.conftest import ARTIFACTS, csrf_of, http_login, login, offer
 
 pytestmark = pytest.mark.chromium
 

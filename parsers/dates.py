@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -173,6 +174,11 @@ def _role(text: str, start: int, kind: str) -> str | None:
 
 def find_dates(text: str, sent: date) -> list[DateMention]:
     """Every date mention in ``text``, longest match first where they overlap, in text order."""
+    return [replace(mention) for mention in _find_dates(text, sent)]
+
+
+@lru_cache(maxsize=512)
+def _find_dates(text: str, sent: date) -> tuple[DateMention, ...]:
     taken: list[tuple[int, int]] = []
     mentions: list[DateMention] = []
     for kind, pattern in COMPILED:
@@ -189,7 +195,7 @@ def find_dates(text: str, sent: date) -> list[DateMention]:
             taken.append((start, end))
             mentions.append(DateMention(kind, role, value, start, end, match.group(0), duration, year_given))
     _vague_until(text, mentions)
-    return sorted(mentions, key=lambda m: m.start)
+    return tuple(sorted(mentions, key=lambda m: m.start))
 
 
 def _vague_until(text: str, mentions: list[DateMention]) -> None:

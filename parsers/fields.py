@@ -6,7 +6,8 @@ Pure functions over strings; every finding keeps its span so the review screen c
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import phonenumbers
 
@@ -43,6 +44,11 @@ STREET = None
 
 
 def find_postcodes(text: str, exclude_postbus: bool = True) -> list[Found]:
+    return [replace(found) for found in _find_postcodes(text, exclude_postbus)]
+
+
+@lru_cache(maxsize=512)
+def _find_postcodes(text: str, exclude_postbus: bool) -> tuple[Found, ...]:
     found = []
     for match in POSTCODE.finditer(text):
         before = text[max(0, match.start() - 30):match.start()].lower()
@@ -50,7 +56,7 @@ def find_postcodes(text: str, exclude_postbus: bool = True) -> list[Found]:
             continue
         value = f"{match.group(1)} {match.group(2)}"
         found.append(Found(value, match.start(), match.end(), match.group(0)))
-    return found
+    return tuple(found)
 
 
 def place_after(text: str, end: int) -> Found | None:
@@ -66,9 +72,14 @@ def place_after(text: str, end: int) -> Found | None:
 
 
 def find_streets(text: str) -> list[Found]:
+    return [replace(found) for found in _find_streets(text)]
+
+
+@lru_cache(maxsize=512)
+def _find_streets(text: str) -> tuple[Found, ...]:
     global STREET
     STREET = STREET or street_pattern()
-    return [Found(m.group(1).strip(), m.start(1), m.end(1), m.group(1)) for m in STREET.finditer(text)]
+    return tuple(Found(m.group(1).strip(), m.start(1), m.end(1), m.group(1)) for m in STREET.finditer(text))
 
 
 def address_before(text: str, start: int) -> Found | None:
@@ -158,6 +169,12 @@ NOT_FINAL = re.compile(r"(?:in plaats van|i\.?p\.?v\.?|niet|eerder|oorspronkelij
 
 def find_places(text: str) -> list[PlacesFound]:
     """Every statement of a number of people the location can house, in text order."""
+    return [replace(found) for found in _find_places(text)]
+
+
+@lru_cache(maxsize=512)
+def _find_places(text: str) -> tuple[PlacesFound, ...]:
+    """Cached: triage, segmentation and assembly all ask about the same texts."""
     global _PLACES
     _PLACES = _PLACES or _places_regexes()
     found: list[PlacesFound] = []
@@ -178,7 +195,7 @@ def find_places(text: str) -> list[PlacesFound]:
                 continue
             taken.append((start, end))
             found.append(result)
-    return sorted(found, key=lambda f: f.start)
+    return tuple(sorted(found, key=lambda f: f.start))
 
 
 def _is_not_places(text: str, match: re.Match, kind: str) -> bool:

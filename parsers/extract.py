@@ -18,6 +18,15 @@ def extract(parsed: ParsedMessage) -> Extraction:
     return Extraction(kind=kind, offers=offers, kind_confidence=kind_confidence)
 
 
+def extract_as(parsed: ParsedMessage, kind: Kind, previous: Extraction) -> Extraction:
+    """Extraction under a kind a person chose (their re-classification wins over triage)."""
+    from parsers.offers import find_offers
+    if previous.error:
+        return previous
+    offers = find_offers(parsed, kind) if kind in (Kind.OFFER, Kind.THIRD_PARTY_OFFER) else []
+    return Extraction(kind=kind, offers=offers, kind_confidence=1.0)
+
+
 def read_message(raw: bytes) -> tuple[ParsedMessage, Extraction]:
     """Parse and extract; never raises: a failure becomes an Extraction with its error, for review."""
     from parsers.mime import parse_message

@@ -17,7 +17,7 @@ from store import Store
 from store.messages import pending_ids, store_raw_many
 from store.offers import replace_offers
 from store.schema import Message, MessageState, utcnow
-from vng_ingest.models import RawMessage
+from vng_ingest.models import Kind, RawMessage
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,11 @@ def _process_one(session, message: Message, result: ProcessResult) -> None:
     message.from_addr = parsed.from_addr
     message.sent_at = parsed.date
     message.parsed = summary(parsed)
-    message.kind = extraction.kind.value
-    message.kind_confidence = extraction.kind_confidence
+    if message.kind_reviewed_by:
+        extraction = _keep_reviewed_kind(message, parsed, extraction)
+    else:
+        message.kind = extraction.kind.value
+        message.kind_confidence = extraction.kind_confidence
     message.extractor_version = EXTRACTOR_VERSION
     message.processed_at = utcnow()
     message.error = extraction.error
@@ -100,6 +103,12 @@ def _process_one(session, message: Message, result: ProcessResult) -> None:
     result.kinds[message.kind] = result.kinds.get(message.kind, 0) + 1
     if extraction.error:
         log.warning("message %s could not be parsed: %s", message.id, extraction.error.splitlines()[0])
+
+
+def _keep_reviewed_kind(message: Message, parsed, extraction):
+    """A person's re-classification stands: extract again under the kind they chose."""
+    from parsers.extract import extract_as
+    return extract_as(parsed, Kind(message.kind), extraction)
 
 
 def summary(parsed) -> dict:

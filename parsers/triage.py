@@ -77,14 +77,23 @@ def is_public_sender(parsed: ParsedMessage) -> bool:
 UNSURE_BELOW = 0.8
 #: The classifier overrules the rules only when it is at least this sure of another kind.
 OVERRULE_AT = 0.7
+#: 'other' for want of offer content may still be an auto-reply in words no rule knows.
+AUTO_REPLY_AT = 0.9
+BULK_CONFIDENCE = 0.95
 
 
 def classify(parsed: ParsedMessage, use_model: bool = True) -> tuple[Kind, float]:
     """The kind of a message and how sure we are: rules first, the classifier only where they are weak."""
     kind, confidence = _rules(parsed)
-    if confidence >= UNSURE_BELOW or not use_model:
+    if not use_model:
         return kind, confidence
-    return weigh(kind, confidence, textcat.predict(classifier_text(parsed)))
+    if confidence < UNSURE_BELOW:
+        return weigh(kind, confidence, textcat.predict(classifier_text(parsed)))
+    if kind is Kind.OTHER and confidence < BULK_CONFIDENCE:
+        auto = textcat.predict(classifier_text(parsed)).get(Kind.AUTO_REPLY.value, 0.0)
+        if auto >= AUTO_REPLY_AT:
+            return Kind.AUTO_REPLY, round(auto, 3)
+    return kind, confidence
 
 
 def weigh(kind: Kind, confidence: float, scores: dict[str, float]) -> tuple[Kind, float]:
@@ -114,7 +123,7 @@ def _rules(parsed: ParsedMessage) -> tuple[Kind, float]:
     if is_automatic(parsed):
         return Kind.AUTO_REPLY, 0.99
     if is_bulk(parsed):
-        return Kind.OTHER, 0.95
+        return Kind.OTHER, BULK_CONFIDENCE
     if _any("auto_reply_body", text[:1500]):
         return Kind.AUTO_REPLY, 0.9
     signals = offer_signals(parsed)

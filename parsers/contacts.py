@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from parsers.fields import Found, find_emails, find_phones
+from parsers.fields import find_emails, find_phones
 from parsers.message import ParsedMessage
 from parsers.vocabulary import regex, words
 from vng_ingest.models import Contact, FieldEvidence

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from parsers.message import ParsedMessage
+from parsers.nlp import analyse
 from parsers.segments import Segment
 from vng_ingest.models import Kind
 from vng_ingest.refdata import Municipality, by_domain, by_name, name_pattern
@@ -40,9 +41,11 @@ def sender_municipality(parsed: ParsedMessage) -> MunicipalityGuess | None:
 
 
 def named_in(text: str) -> Municipality | None:
-    match = re.search(r"\bgemeente\s+(" + name_pattern().pattern + r")", text, re.IGNORECASE)
-    if match:
-        return by_name(match.group(1))
+    """The first municipality the text calls by name after 'gemeente' ('de gemeente Zutphen')."""
+    doc = analyse(text, None)
+    for span in doc.spans["municipality"]:
+        if span.start > 0 and doc[span.start - 1].lower_ == "gemeente":
+            return span._.value
     return None
 
 

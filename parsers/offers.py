@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from parsers.confidence import settle
-from parsers.contacts import Person, named_contacts, read_name, read_role, signer
-from parsers.dates import add_duration, find_dates
-from parsers.fields import (address_before, choose_places, find_emails, find_phones, find_places,
-                            find_postcodes, find_streets, normalise_postcode, place_after)
+from parsers.contacts import Person, named_contacts, signer
+from parsers.dates import add_duration
+from parsers.fields import (address_before, choose_places, find_phones, find_places,
+                            place_after)
 from parsers.locations import location_name
 from parsers.message import ParsedMessage
+from parsers.nlp import analyse, values
+from spacy.tokens import Doc
 from parsers.municipality import MunicipalityGuess, for_segment, sender_municipality
 from parsers.segments import Segment, is_unchanged, is_withdrawal, split_locations, table_rows
 from parsers.signals import content_text
@@ -63,11 +65,14 @@ def _has_content(offers: list[Offer]) -> bool:
 def _segment_offer(segment: Segment, context: Context, several: bool) -> Offer:
     offer = Offer()
     text = segment.text
-    withdrawn = is_withdrawal(text) and not find_places(text)
+    doc = analyse(text, context.sent)
+    withdrawn = is_withdrawal(text) and not values(doc, "places")
     offer.status = "withdrawn" if withdrawn else "available"
-    _address(offer, segment, context)
+    _address(offer, segment, doc, context)
     if not offer.address and context.kind == Kind.THIRD_PARTY_OFFER and context.parsed.signature:
-        _address(offer, Segment(context.parsed.signature, 0), Context(**{**vars(context), "part": "signature"}))
+        signature = Segment(context.parsed.signature, 0)
+        _address(offer, signature, analyse(signature.text, context.sent),
+                 Context(**{**vars(context), "part": "signature"}))
     offer.location = location_name(segment, offer)
     if offer.location:
         offer.evidence["location"] = _evidence(text, offer.location, segment.start, context.part)
@@ -77,8 +82,8 @@ def _segment_offer(segment: Segment, context: Context, several: bool) -> Offer:
         offer.confidence["municipality"] = guess.score
         offer.evidence["municipality"] = FieldEvidence(guess.evidence, None, None, guess.part)
     if not withdrawn:
-        _dates(offer, segment, context)
-        _places(offer, segment, context)
+        _dates(offer, segment, doc, context)
+        _places(offer, segment, doc, context)
     _contact(offer, segment, context, several)
     if not offer.place and offer.municipality and (offer.address or withdrawn) and context.kind == Kind.OFFER:
         offer.place = _place_from_municipality(offer, context)
@@ -92,9 +97,9 @@ def _evidence(text: str, value: str, offset: int, part: str) -> FieldEvidence:
     return FieldEvidence(value, offset + index, offset + index + len(value), part)
 
 
-def _address(offer: Offer, segment: Segment, context: Context) -> None:
+def _address(offer: Offer, segment: Segment, doc: Doc, context: Context) -> None:
     text = segment.text
-    postcodes = find_postcodes(text)
+    postcodes = values(doc, "postcode")
     if postcodes:
         first = postcodes[0]
         offer.postcode = first.value
@@ -111,7 +116,7 @@ def _address(offer: Offer, segment: Segment, context: Context) -> None:
             offer.evidence["address"] = FieldEvidence(address.text, segment.start + address.start,
                                                       segment.start + address.end, context.part)
             return
-    streets = find_streets(text)
+    streets = values(doc, "street")
     if streets:
         street = streets[0]
         offer.address = _trim_street(street.value)
@@ -140,8 +145,8 @@ def _place_from_municipality(offer: Offer, context: Context) -> str | None:
     return name if re.search(r"\b" + re.escape(name) + r"\b", haystack) else None
 
 
-def _dates(offer: Offer, segment: Segment, context: Context) -> None:
-    mentions = [m for m in find_dates(segment.text, context.sent)
+def _dates(offer: Offer, segment: Segment, doc: Doc, context: Context) -> None:
+    mentions = [m for m in values(doc, "date")
                 if not re.search(r"(in plaats van|i\.?p\.?v\.?|eerder|was)\s*$",
                                  segment.text[max(0, m.start - 20):m.start], re.IGNORECASE)]
     starts = [m for m in mentions if m.role == "from"]
@@ -177,8 +182,8 @@ def _dates(offer: Offer, segment: Segment, context: Context) -> None:
         offer.confidence["available_until"] = min(offer.confidence["available_until"], 0.7)
 
 
-def _places(offer: Offer, segment: Segment, context: Context) -> None:
-    chosen = choose_places(find_places(segment.text))
+def _places(offer: Offer, segment: Segment, doc: Doc, context: Context) -> None:
+    chosen = choose_places(values(doc, "places"))
     if chosen is None:
         offer.confidence["places"] = 0.3
         return

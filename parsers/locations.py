@@ -19,6 +19,8 @@ def _building() -> re.Pattern:
 
 
 BUILDING = _building()
+#: Words that only say "a location": a more specific building word wins over them.
+GENERIC = re.compile(r"(?:de |het |een )?(?:opvang)?locatie", re.IGNORECASE)
 
 
 def _clean(name: str) -> str:
@@ -52,7 +54,9 @@ def location_name(segment: Segment, offer: Offer) -> str | None:
         named = from_header(segment, offer)
         if named:
             return named
-    match = BUILDING.search(segment.text)
+    matches = list(BUILDING.finditer(segment.text))
+    specific = [m for m in matches if not GENERIC.fullmatch(m.group(1).strip())]
+    match = (specific or matches or [None])[0]
     if not match:
         return None
     name = match.group(1)

@@ -9,7 +9,7 @@ from datetime import date
 from parsers.confidence import settle
 from parsers.contacts import Person, named_contacts, signer
 from parsers.dates import add_duration
-from parsers.fields import (address_before, choose_places, find_phones, find_places,
+from parsers.fields import (Found, address_before, choose_places, find_phones, find_places,
                             place_after)
 from parsers.locations import location_name
 from parsers.message import ParsedMessage
@@ -85,6 +85,8 @@ def _segment_offer(segment: Segment, context: Context, several: bool) -> Offer:
         _dates(offer, segment, doc, context)
         _places(offer, segment, doc, context)
     _contact(offer, segment, context, several)
+    if not offer.place:
+        offer.place = _place_named(text)
     if not offer.place and offer.municipality and (offer.address or withdrawn) and context.kind == Kind.OFFER:
         offer.place = _place_from_municipality(offer, context)
     return offer
@@ -116,7 +118,7 @@ def _address(offer: Offer, segment: Segment, doc: Doc, context: Context) -> None
             offer.evidence["address"] = FieldEvidence(address.text, segment.start + address.start,
                                                       segment.start + address.end, context.part)
             return
-    streets = values(doc, "street")
+    streets = values(doc, "street") or _street_after_aan(text)
     if streets:
         street = streets[0]
         offer.address = _trim_street(street.value)
@@ -129,6 +131,29 @@ def _address(offer: Offer, segment: Segment, doc: Doc, context: Context) -> None
             if chosen:
                 offer.place = chosen.group(1)
                 offer.evidence["place"] = FieldEvidence(chosen.group(1), None, None, context.part)
+
+
+PLACE_IN = re.compile(r"\b(?:in|te)\s+((?:'s-)?[A-Z][\w'-]+(?:[ -][A-Z][\w'-]+)*)")
+NOT_A_PLACE = {"nederland", "oekraïne", "oekraine", "rusland", "europa", "polen", "de", "het", "een", "overleg",
+               "totaal", "afwachting", "principe", "verband", "aanvulling", "reactie", "antwoord"}
+
+
+def _place_named(text: str) -> str | None:
+    """'De locatie in Nieuw-Amsterdam (…)', 'in Gorssel de bovenverdieping': the town a location is in."""
+    for match in PLACE_IN.finditer(text):
+        if match.group(1).split()[0].lower() not in NOT_A_PLACE and not re.match(
+                r"gemeente|veiligheidsregio|regio", text[max(0, match.start() - 10):match.start()].strip().lower()):
+            return match.group(1)
+    return None
+
+
+AAN_DE = re.compile(r"\baan\s+(?:de|het)\s+((?:[A-Z][\w'-]+\s+){1,3}\d{1,4}[a-z]?)(?![\w-])")
+
+
+def _street_after_aan(text: str) -> list[Found]:
+    """'aan de Westeinde 12': a street without a usual suffix, named after 'aan de/het'."""
+    return [Found(m.group(1).strip(), m.start(1), m.start(1) + len(m.group(1).strip()), m.group(1).strip())
+            for m in AAN_DE.finditer(text)]
 
 
 def _trim_street(value: str) -> str:

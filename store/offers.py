@@ -65,7 +65,7 @@ def same_location(a_name: str | None, a_address: str | None, b_name: str | None,
     if _fold(a_address) and _fold(a_address) == _fold(b_address):
         return True
     left, right = _fold(a_name), _fold(b_name)
-    if not left or not right:
+    if len(left) < 4 or len(right) < 4:
         return False
     return left in right or right in left or SequenceMatcher(None, left, right).ratio() >= 0.75
 

@@ -91,10 +91,17 @@ class Sheet:
         self.bulk_xml = renderer.xml()
 
     def prepare(self, widths: dict[int, float], freeze: str | None) -> None:
+        """Column widths, frozen panes and printing on one page width (landscape)."""
+        ws = self.ws
         for column, width in widths.items():
-            self.ws.column_dimensions[get_column_letter(column)].width = width
+            ws.column_dimensions[get_column_letter(column)].width = width
         if freeze:
-            self.ws.freeze_panes = freeze
+            ws.freeze_panes = freeze
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
 
     def row(self, values: Iterable[Any], font: Font | None = None, fill: PatternFill | None = None,
             alignment: Alignment | None = None) -> int:
@@ -158,10 +165,6 @@ def _table_sheet(sheet: Sheet, title: str, content: ReportContent, include_conta
     sheet.bulk(rows, len(headers))
     ws = sheet.ws
     ws.auto_filter.ref = f"A{header}:{get_column_letter(len(headers))}{max(sheet.rows, header)}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = f"{header}:{header}"
 
 
@@ -208,6 +211,7 @@ def _charts(ws: Worksheet, content: ReportContent, places_block: tuple[int, int]
     per_province.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=total - 1))
     per_province.legend = None
     per_province.height, per_province.width = 9, 18
+    _show_axes(per_province)
     ws.add_chart(per_province, f"{anchor_column}4")
 
     per_week = BarChart()
@@ -219,7 +223,15 @@ def _charts(ws: Worksheet, content: ReportContent, places_block: tuple[int, int]
     per_week.set_categories(Reference(ws, min_col=2, max_col=columns, min_row=header, max_row=header))
     per_week.legend = None
     per_week.height, per_week.width = 9, 18
+    _show_axes(per_week)
     ws.add_chart(per_week, f"{anchor_column}24")
+
+
+def _show_axes(chart: BarChart) -> None:
+    """Bars start at zero, and both axes are drawn (recent Excel hides axes openpyxl leaves implicit)."""
+    chart.y_axis.scaling.min = 0
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
 
 
 # --- Locaties -------------------------------------------------------------------------------

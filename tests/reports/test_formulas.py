@@ -48,3 +48,15 @@ def test_hostile_text_is_stored_as_inert_text(config, store, mailbox):
         for name in archive.namelist():
             if name.startswith("xl/worksheets/sheet"):
                 assert "<f>" not in archive.read(name).decode("utf-8")
+
+
+def test_xml_special_characters_and_spaces_survive(config, store, mailbox):
+    name = "  Kerk & buurthuis <De Ark> \"oud\" 't Veld\u00a0— Ñ  "
+    mailbox.add([offer("Utrecht", "GM0344", name, places=5, address="Line 1\nLine 2\tTab")],
+                MONDAY.replace(day=1))
+    path = generate_report(config, store, now=MONDAY)
+    ws = openpyxl.load_workbook(path)["Locaties"]
+    header = [cell.value for cell in ws[4]]
+    row = [cell.value for cell in ws[5]]
+    assert row[header.index("Locatie")] == name
+    assert row[header.index("Adres")] == "Line 1\nLine 2\tTab"

@@ -36,8 +36,8 @@ class Found:
 def street_pattern() -> re.Pattern:
     suffixes = alternation("street_suffixes")
     return re.compile(
-        r"(?<![\w])((?:[A-Z][\w'’.-]*\s+){0,3}[A-Za-z][\w'’.-]*" + suffixes +
-        r"\s+\d{1,5}(?:\s?[a-zA-Z](?!\w))?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?)?)(?![\d])")
+        r"(?<![\w])((?:[A-Z][\w'’.-]*[ \t]+){0,3}[A-Za-z][\w'’.-]*" + suffixes +
+        r"[ \t]+\d{1,5}(?:\s?[a-zA-Z](?!\w))?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?)?)(?![\d])")
 
 
 STREET = None
@@ -86,12 +86,13 @@ def address_before(text: str, start: int) -> Found | None:
     """The street and number right before a postcode: 'Oude Molenstraat 14, 9401 KT' → 'Oude Molenstraat 14'."""
     window = text[max(0, start - 80):start]
     match = re.search(r"((?:'s-|'t )?[A-Za-z][\w'’./-]*(?:[ ](?:[A-Za-z][\w'’./-]*)){0,4}\s+\d{1,5}"
-                      r"(?:\s?[a-zA-Z](?![\w]))?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?)?)\s*[,(\n]?\s*$", window)
+                      r"(?:\s?[a-zA-Z](?![\w]))?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?)?)\s*[,(\n|]?\s*$", window)
     if not match:
         return None
     value = match.group(1).strip()
     value = re.sub(r"^(?:(?:aan|op|in|de|het|adres|is|te|gevestigd|gelegen|locatie|pand|gebouw)\s+|[a-z]+:\s*)+",
                    "", value, flags=re.IGNORECASE)
+    value = re.split(r"\s(?:aan|op)\s(?:de|het)\s", value)[-1]
     words = value.split()
     while len(words) > 2 and words[0][0].islower() and words[0] not in ("van", "de", "den", "der", "het", "'t"):
         words.pop(0)

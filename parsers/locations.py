@@ -9,18 +9,45 @@ from parsers.vocabulary import alternation
 from vng_ingest.models import Offer
 from vng_ingest.refdata import name_pattern
 
-NAME_WORD = r"(?-i:[A-Z‘'“\"][\w'’‘“”\"-]*|van|de|het|en|der|den|'t)"
+NAME_WORD = r"(?-i:[A-Z‘'“\"][\w'’‘“”\"-]*|(?:van|de|het|en|der|den|'t)(?=\s+[A-Z‘'“\"]))"
 
 
 def _building() -> re.Pattern:
     building = alternation("building_words")
-    return re.compile(r"(?:(?:het|de|een|ons|onze)\s+)?((?:(?:voormalige?|leegstaande?|gemeentelijke?|huidige|oude)\s+)*"
-                      r"(?:[A-Za-z]+-)?[\w]*" + building + r"(?![\w])(?:\s+" + NAME_WORD + r")*)", re.IGNORECASE)
+    modifier = r"(?:voormalige?|leegstaande?|gemeentelijke?|vrijstaande?|huidige|oude|grote|kleine|tijdelijke|nieuwe)"
+    continuations = [
+        r"van\s+(?:de|het)\s+(?:voormalige?\s+|oud-)?[\w-]+(?:\s+" + NAME_WORD + r")*",
+        r"en\s+(?:het\s+|de\s+)?\w*" + building + r"(?!\w)",
+        r"van\s+[\w-]+(?:\s+" + NAME_WORD + r")+",
+        r"in\s+[A-Z][\w-]+(?=\s*[,.;)\n])",
+    ]
+    tail = r"(?:\s+(?-i:" + "|".join(continuations) + r"))?"
+    return re.compile(r"(?:(?:het|de|een|ons|onze)\s+)?((?:" + modifier + r"\s+)*"
+                      r"(?:[A-Za-z]+-)?[\w]*" + building + r"(?![\w])(?:\s+" + NAME_WORD + r")*" + tail + r")",
+                      re.IGNORECASE)
 
 
 BUILDING = _building()
 #: Words that only say "a location": a more specific building word wins over them.
-GENERIC = re.compile(r"(?:de |het |een )?(?:opvang)?locatie", re.IGNORECASE)
+GENERIC = re.compile(r"\b(?:opvang)?locatie\b", re.IGNORECASE)
+#: Het-words among buildings: without an article their adjective loses its -e ('voormalig kantoor').
+HET_WORD = re.compile(r"(?:kantoor|pand|gebouw|hotel|huis|complex|centrum|park|hostel|pension|paviljoen|"
+                      r"internaat|klooster|stadhuis|raadhuis|kantoren)$", re.IGNORECASE)
+
+
+def _inflect(name: str) -> str:
+    """'voormalige kantoor' → 'voormalig kantoor' (as a person types it in a list), 'voormalige school' stays."""
+    words = name.split()
+    head = next((w for w in words if not re.fullmatch(r"[a-z]+e", w)), "")
+    if not HET_WORD.search(head):
+        return name
+    out = []
+    for word in words:
+        if word == head:
+            out.extend(words[len(out):])
+            break
+        out.append(word[:-1] if re.fullmatch(r"(?:voormalige|leegstaande|vrijstaande|gemeentelijke)", word) else word)
+    return " ".join(out)
 
 
 def _clean(name: str) -> str:
@@ -55,7 +82,7 @@ def location_name(segment: Segment, offer: Offer) -> str | None:
         if named:
             return named
     matches = list(BUILDING.finditer(segment.text))
-    specific = [m for m in matches if not GENERIC.fullmatch(m.group(1).strip())]
+    specific = [m for m in matches if not GENERIC.search(m.group(1))]
     match = (specific or matches or [None])[0]
     if not match:
         return None
@@ -63,4 +90,4 @@ def location_name(segment: Segment, offer: Offer) -> str | None:
     if offer.address and offer.address in name:
         name = name[: name.index(offer.address)]
     name = re.split(r"[,(\n]|\s(?:aan|op|in|te)\s(?:de\s|het\s)?[A-Z]\w*\s\d", name)[0]
-    return _clean(name) or None
+    return _inflect(_clean(name)) or None

@@ -78,6 +78,16 @@ def cmd_review(args, config: Config) -> int:
     return 0
 
 
+def cmd_enable(args, config: Config) -> int:
+    from ingest.imap import account_name, enable_account
+    if config.source.kind != "imap":
+        print("the configured source is not an IMAP account; nothing to enable", file=sys.stderr)
+        return 2
+    enable_account(_store(config), account_name(config))
+    print(f"polling enabled again for {account_name(config)}")
+    return 0
+
+
 def cmd_status(args, config: Config) -> int:
     from vng_ingest.service import status
     print(status(config, _store(config)))
@@ -131,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--host", help="address to listen on (default from config)")
     review.add_argument("--port", type=int, help="port (default from config)")
     review.set_defaults(func=cmd_review)
+
+    enable = sub.add_parser("enable-account", help="poll the IMAP account again after its login failed "
+                                                   "(once the password or token is fixed)")
+    enable.set_defaults(func=cmd_enable)
 
     stat = sub.add_parser("status", help="messages per state, last poll, last report, failures")
     stat.set_defaults(func=cmd_status)

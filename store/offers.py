@@ -16,6 +16,8 @@ from store.schema import Location, Message, OfferRow, ReviewState, utcnow
 from vng_ingest.models import CONTACT_FIELDS, LOCATION_FIELDS, Offer
 
 HUMAN_STATES = (ReviewState.APPROVED, ReviewState.CORRECTED, ReviewState.REJECTED)
+#: What the review screen's history shows for the machine's decision (KCC staff read Dutch).
+MACHINE_DECISION = {ReviewState.PENDING: "te controleren", ReviewState.AUTO_ACCEPTED: "automatisch geaccepteerd"}
 LIVE_STATES = (ReviewState.PENDING, ReviewState.AUTO_ACCEPTED, ReviewState.APPROVED, ReviewState.CORRECTED)
 
 
@@ -50,7 +52,7 @@ def replace_offers(session: Session, message: Message, offers: list[Offer], vers
     for row in rows:
         link_location(session, row, message)
         audit(session, "system", "extracted", "offer", row.id,
-              new=f"{row.review_state} ({version})")
+              new=f"{MACHINE_DECISION[row.review_state]} (extractor {version})")
     return rows
 
 

@@ -229,7 +229,7 @@ def test_extraction_writes_audit_rows(store):
         entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
     assert [(e.actor, e.action, e.entity, e.entity_id) for e in entries] == [
         ("system", "extracted", "offer", offer_id) for offer_id in ids]
-    assert all("(7)" in e.new and e.at is not None for e in entries)
+    assert all("extractor 7" in e.new and e.at is not None for e in entries)
 
 
 def test_stale_offer_update_raises(store):

@@ -7,7 +7,8 @@ import traceback
 from parsers.message import ParsedMessage
 from vng_ingest.models import Extraction, Kind
 
-EXTRACTOR_VERSION = "0.1.0"
+EXTRACTOR_VERSION = "0.2.0"
+KIND_THRESHOLD = 0.75
 
 
 def extract(parsed: ParsedMessage) -> Extraction:
@@ -15,6 +16,9 @@ def extract(parsed: ParsedMessage) -> Extraction:
     from parsers.offers import find_offers
     kind, kind_confidence = classify(parsed)
     offers = find_offers(parsed, kind) if kind in (Kind.OFFER, Kind.THIRD_PARTY_OFFER) else []
+    if kind_confidence < KIND_THRESHOLD:
+        for offer in offers:            # unsure what the message is: a person checks its offers too
+            offer.needs_review = True
     return Extraction(kind=kind, offers=offers, kind_confidence=kind_confidence)
 
 

@@ -84,6 +84,8 @@ def _segment_offer(segment: Segment, context: Context, several: bool) -> Offer:
     if not withdrawn:
         _dates(offer, segment, doc, context)
         _places(offer, segment, doc, context)
+    if not several and len({p.value for p in values(doc, "postcode")}) > 1:
+        offer.confidence["places"] = min(offer.confidence.get("places", 0.3), 0.6)   # two locations in prose?
     _contact(offer, segment, context, several)
     if not offer.place:
         offer.place = _place_named(text)

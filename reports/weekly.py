@@ -73,7 +73,12 @@ def totals_now(content: ReportContent) -> Totals:
 
 
 def generate_report(config: Config, store: Store, send: bool = False, now: datetime | None = None) -> Path:
-    """Write this week's workbook and record it; with ``send``, mail it to the configured recipients."""
+    """Write this week's workbook and record it; with ``send``, mail it to the configured recipients.
+
+    ``now`` (default: the current time; a naive value is taken as UTC) fixes the report's moment:
+    "today" for the counting is its date in Europe/Amsterdam. Raises ``reports.mail.MailError``
+    when sending fails; the workbook is written and its row recorded (with the error) before that.
+    """
     now = as_utc(now or datetime.now(timezone.utc)).replace(microsecond=0)
     content = build_content(config, store, now)
     full = workbook_bytes(build_workbook(content, include_contacts=True), now)

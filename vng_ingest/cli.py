@@ -88,6 +88,16 @@ def cmd_enable(args, config: Config) -> int:
     return 0
 
 
+def cmd_purge(args, config: Config) -> int:
+    from store.retention import purge_personal_data
+    days = args.days if args.days is not None else config.retention.personal_data_days
+    with _store(config).session() as session:
+        purged = purge_personal_data(session, days)
+    print(f"personal data erased from {purged.messages} messages and {purged.offers} offers "
+          f"(older than {days} days)" if days else "retention is off (retention.personal_data_days: null)")
+    return 0
+
+
 def cmd_status(args, config: Config) -> int:
     from vng_ingest.service import status
     print(status(config, _store(config)))
@@ -145,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     enable = sub.add_parser("enable-account", help="poll the IMAP account again after its login failed "
                                                    "(once the password or token is fixed)")
     enable.set_defaults(func=cmd_enable)
+
+    purge = sub.add_parser("purge", help="erase personal data older than retention.personal_data_days "
+                                         "(also runs daily under `run`)")
+    purge.add_argument("--days", type=int, help="override the configured number of days")
+    purge.set_defaults(func=cmd_purge)
 
     stat = sub.add_parser("status", help="messages per state, last poll, last report, failures")
     stat.set_defaults(func=cmd_status)

@@ -56,6 +56,15 @@ def poll_job(config: Config, store: Store, holder: str | None = None, force: boo
         release(store, POLL_LOCK, holder)
 
 
+def retention_job(config: Config, store: Store) -> None:
+    """Daily: erase personal data older than the configured retention."""
+    from store.retention import purge_personal_data
+    with store.session() as session:
+        purged = purge_personal_data(session, config.retention.personal_data_days)
+    if purged.messages:
+        log.info("retention: personal data erased from %d messages, %d offers", purged.messages, purged.offers)
+
+
 def build_scheduler(config: Config, store: Store, holder: str | None = None):
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.interval import IntervalTrigger
@@ -64,6 +73,8 @@ def build_scheduler(config: Config, store: Store, holder: str | None = None):
     scheduler.add_job(poll_job, IntervalTrigger(minutes=config.poll.interval_minutes), id=POLL_JOB,
                       args=(config, store, holder), next_run_time=utcnow(),
                       coalesce=True, max_instances=1)
+    scheduler.add_job(retention_job, "cron", hour=3, minute=30, id="retention", args=(config, store),
+                      timezone=config.report.schedule.timezone)
     try:
         from reports.schedule import add_report_job
     except ImportError:

@@ -123,6 +123,9 @@ def _mail(config: Config, store: Store, report_id: int, content: ReportContent, 
     except MailError as failure:
         error = str(failure)
         raise
+    except Exception as failure:                 # e.g. an unusable address: still recorded in the row
+        error = f"niet verstuurd: {type(failure).__name__}: {failure}"
+        raise MailError(error) from failure
     finally:
         with store.session() as session:
             row = session.get(Report, report_id)

@@ -96,3 +96,12 @@ def test_unreachable_server_is_reported(mail_config, store, week):
 def test_send_without_recipients_says_so(config, store, week):
     with pytest.raises(MailError, match="geen ontvangers"):
         generate_report(config, store, send=True, now=MONDAY)
+
+
+def test_unusable_address_is_recorded(mail_config, store, week, smtp_server):
+    mail_config.report.recipients = [Recipient(email="a@b.example\r\nBcc: x@evil.example")]
+    with pytest.raises(MailError, match="niet verstuurd"):
+        generate_report(mail_config, store, send=True, now=MONDAY)
+    assert smtp_server[1].messages == []
+    with store.session() as session:
+        assert "niet verstuurd" in session.query(Report).one().error

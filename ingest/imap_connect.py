@@ -15,6 +15,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginEr
 
 from ingest.imap_auth import AuthError, TokenProvider
 from vng_ingest.config import ImapConfig
+from vng_ingest.tls import tls_context as shared_tls_context
 
 
 class ImapProblem(Exception):
@@ -30,11 +31,7 @@ class ImapProblem(Exception):
 
 
 def tls_context(imap: ImapConfig) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(imap.ca_file) if imap.ca_file else None)
-    if not imap.verify_certificate:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
+    return shared_tls_context(imap.ca_file, imap.verify_certificate)
 
 
 def connect(imap: ImapConfig, tokens: TokenProvider | None) -> IMAPClient:

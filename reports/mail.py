@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from vng_ingest.config import SmtpConfig
+from vng_ingest.tls import tls_context as shared_tls_context
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,7 @@ class Delivery:
 
 
 def tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(smtp.ca_file) if smtp.ca_file else None)
-    if not smtp.verify_certificate:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
+    return shared_tls_context(smtp.ca_file, smtp.verify_certificate)
 
 
 def compose(smtp: SmtpConfig, delivery: Delivery) -> EmailMessage:

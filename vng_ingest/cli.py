@@ -66,8 +66,13 @@ def cmd_reprocess(args, config: Config) -> int:
 
 
 def cmd_report(args, config: Config) -> int:
+    from reports.mail import MailError
     from reports.weekly import generate_report
-    path = generate_report(config, _store(config), send=args.send)
+    try:
+        path = generate_report(config, _store(config), send=args.send)
+    except MailError as error:
+        print(f"the report was written, but mailing it failed: {error}", file=sys.stderr)
+        return 1
     print(f"report written: {path}")
     return 0
 

@@ -155,6 +155,14 @@ class Config(Strict):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    def _secrets(self) -> list[Secret]:
+        found = [self.review.session_secret]
+        if self.source.imap:
+            found += [self.source.imap.password, self.source.imap.oauth.client_secret, self.source.imap.oauth.token]
+        if self.report.smtp:
+            found.append(self.report.smtp.password)
+        return found
+
     def resolve_paths(self, base: Path) -> "Config":
         """Make relative paths relative to the config file's folder, not the working directory."""
         if self.source.kind != "imap":
@@ -162,6 +170,12 @@ class Config(Strict):
             self.source.path = path if path.is_absolute() else base / path
         if not self.report.folder.is_absolute():
             self.report.folder = base / self.report.folder
+        for section in (self.source.imap, self.report.smtp):
+            if section is not None and section.ca_file is not None and not section.ca_file.is_absolute():
+                section.ca_file = base / section.ca_file
+        for secret in self._secrets():
+            if secret.file is not None and not secret.file.is_absolute():
+                secret.file = base / secret.file
         url = self.database.url
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:

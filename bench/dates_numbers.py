@@ -52,10 +52,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from parsers.dates import find_dates          # noqa: E402
-from parsers.numbers import parse_number      # noqa: E402
+from parsers.dates import find_dates  # noqa: E402
+from parsers.numbers import parse_number  # noqa: E402
+from vng_ingest.shared import EXTERNAL
 
-EXTERNAL = Path("/work/shared/bench/external/dates_numbers")
+EXTERNAL = EXTERNAL / "dates_numbers"
 DATEPARSER_BASE = datetime(2012, 11, 13)
 
 

@@ -33,8 +33,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from parsers.extract import read_message  # noqa: E402
+from vng_ingest.shared import DEV_CORPUS
 
-CORPUS = Path("/work/shared/corpus/dev")
+CORPUS = DEV_CORPUS
 TARGET = 200.0
 
 

@@ -20,8 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from parsers.mime import parse_message  # noqa: E402
+from vng_ingest.shared import DEV_CORPUS
 
-CORPUS = Path("/work/shared/corpus/dev")
+CORPUS = DEV_CORPUS
 
 
 def per_message_seconds(parse, messages: list[bytes], repeat: int, runs: int) -> float:

@@ -22,8 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from parsers.html_text import html_to_text_with_quote  # noqa: E402
 from parsers.quotes import split_reply  # noqa: E402
+from vng_ingest.shared import EXTERNAL
 
-ROOT = Path("/work/shared/bench/external/reply_quote")
+ROOT = EXTERNAL / "reply_quote"
 
 
 def norm(text: str) -> str:

@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from parsers import textcat  # noqa: E402
 from parsers.mime import parse_message  # noqa: E402
 from parsers.triage import classifier_text, classify  # noqa: E402
+from vng_ingest.shared import DEV_CORPUS
 
-DEFAULT = [Path("/work/shared/corpus/dev"), Path(__file__).resolve().parents[1] / "vng_ingest/samples/mailbox"]
+DEFAULT = [DEV_CORPUS, Path(__file__).resolve().parents[1] / "vng_ingest/samples/mailbox"]
 
 
 def modes(parsed) -> dict[str, str]:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.offers import HUMAN_STATES, row_to_record
+from vng_ingest.shared import SCORER
 from store.schema import Message, OfferRow, ReviewState
 
 OFFER_KINDS = ("offer", "third_party_offer")
@@ -95,9 +96,8 @@ def predict(folder: Path, names) -> dict[str, dict]:
 
 
 def scorer_path() -> Path | None:
-    """The project's scorer: $VNG_SCORE_PY, shared/ beside the repository, or /work/shared."""
-    candidates = [os.environ.get("VNG_SCORE_PY"), REPO.parent / "shared" / "bench" / "score.py",
-                  "/work/shared/bench/score.py"]
+    """The project's scorer: $VNG_SCORE_PY, else the shared folder's (see vng_ingest.shared)."""
+    candidates = [os.environ.get("VNG_SCORE_PY"), SCORER]
     return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
 
 

@@ -19,10 +19,11 @@ import pytest
 
 from vng_ingest.cli import build_parser
 from vng_ingest.models import Kind
+from vng_ingest.shared import DEV_CORPUS
 
 REPO = Path(__file__).resolve().parent.parent
 ENTRY = REPO / "run_ingest.py"
-CORPUS = Path(os.environ.get("VNG_SHARED", REPO.parent / "shared")) / "corpus" / "dev"
+CORPUS = DEV_CORPUS
 SUBCOMMANDS = ["run", "poll", "import", "extract", "reprocess", "report", "review", "status",
                "user-add", "user-disable", "export-labels", "score-labels"]
 

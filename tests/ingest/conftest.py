@@ -23,8 +23,9 @@ from dovecot import DOVECOT, PASSWORD, USER, Dovecot  # noqa: E402
 from store import open_store  # noqa: E402
 from store.schema import Message  # noqa: E402
 from vng_ingest.config import Config  # noqa: E402
+from vng_ingest.shared import DEV_CORPUS
 
-CORPUS = Path("/work/shared/corpus/dev")
+CORPUS = DEV_CORPUS
 
 pytestmark = pytest.mark.dovecot
 

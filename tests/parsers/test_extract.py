@@ -21,11 +21,13 @@ from hypothesis import strategies as st
 
 from parsers.extract import read_message
 from vng_ingest.models import Kind
+from vng_ingest.shared import DEV_CORPUS
+from vng_ingest.shared import SCORER as SHARED_SCORER
 
 ROOT = Path(__file__).resolve().parents[2]
-DEV_CORPUS = Path("/work/shared/corpus/dev")
+DEV_CORPUS = DEV_CORPUS
 SAMPLE_MAILBOX = ROOT / "vng_ingest" / "samples" / "mailbox"
-SCORER = Path("/work/shared/bench/score.py")
+SCORER = SHARED_SCORER
 KINDS = {kind.value for kind in Kind}
 
 

@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 
 from parsers.message import ParsedMessage
 from parsers.mime import decode_bytes, decode_header_value, parse_message, unflow
+from vng_ingest.shared import DEV_CORPUS, EXTERNAL
 
-CORPUS = Path("/work/shared/corpus/dev")
-MIME_SAMPLES = Path("/work/shared/bench/external/mime")
+CORPUS = DEV_CORPUS
+MIME_SAMPLES = EXTERNAL / "mime"
 FUZZ_EXAMPLES = int(os.environ.get("VNG_FUZZ_EXAMPLES", "300"))
 VNG_LETTER = "Geacht college en gemeenteraad"
 

@@ -9,8 +9,9 @@ import pytest
 
 from parsers.html_text import html_to_text, html_to_text_with_quote
 from parsers.quotes import split_reply
+from vng_ingest.shared import EXTERNAL
 
-REPLY_QUOTE = Path("/work/shared/bench/external/reply_quote")
+REPLY_QUOTE = EXTERNAL / "reply_quote"
 needs_fixtures = pytest.mark.skipif(not REPLY_QUOTE.is_dir(),
                                     reason=f"reply/quote fixtures not found at {REPLY_QUOTE}")
 

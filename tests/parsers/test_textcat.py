@@ -15,9 +15,10 @@ from parsers import textcat
 from parsers.message import ParsedMessage
 from parsers.triage import _rules, classify, weigh
 from vng_ingest.models import Kind
+from vng_ingest.shared import DEV_CORPUS
 
 ROOT = Path(__file__).resolve().parents[2]
-DEV = Path("/work/shared/corpus/dev")
+DEV = DEV_CORPUS
 PROBES = [
     "Ik ben tot en met 14 maart afwezig en lees mijn e-mail niet.",
     "De gemeente biedt de sporthal aan de Parkweg 2 aan voor 40 personen vanaf 1 april.",

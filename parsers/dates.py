@@ -25,6 +25,13 @@ WEEKDAYS = {"maandag": 0, "dinsdag": 1, "woensdag": 2, "donderdag": 3, "vrijdag"
             "zondag": 6}
 MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 WEEKDAY = r"(?:" + "|".join(WEEKDAYS) + r")"
+#: Days written as words ('twee oktober', 'eenentwintig mei'), longest first so the regex takes them whole.
+DAY_WORD = r"(?:" + "|".join(sorted(
+    ["een", "één", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien", "elf", "twaalf",
+     "dertien", "veertien", "vijftien", "zestien", "zeventien", "achttien", "negentien", "twintig", "dertig",
+     *[f"{u}{j}{t}" for t in ("twintig", "dertig") for u in ("een", "twee", "drie", "vier", "vijf", "zes",
+                                                            "zeven", "acht", "negen") for j in ("en", "ën")
+       if t == "twintig" or u == "een"]], key=len, reverse=True)) + r")"
 UNIT_DAYS = {"dag": "days", "dagen": "days", "week": "weeks", "weken": "weeks", "maand": "months",
              "maanden": "months", "jaar": "years", "jaren": "years"}
 
@@ -36,7 +43,8 @@ VAGUE_UNTIL = r"(?:in ieder geval tot|minimaal tot|minstens tot|ten minste tot|z
 
 PATTERNS = [
     ("offset", r"\b(?:(?P<count>" + NUMBER + r"|een)\s+(?P<unit>dagen|dag|weken|week|maanden|maand)\s+"
-               r"(?:vanaf nu|vanaf vandaag|na vandaag|na dagtekening)|over\s+(?P<count2>" + NUMBER + r"|een)\s+"
+               r"(?:vanaf nu|vanaf vandaag|na vandaag|na dagtekening)|(?:over|binnen(?:\s+de)?)\s+(?P<count2>"
+               + NUMBER + r"|een)\s+"
                r"(?P<unit2>dagen|dag|weken|week|maanden|maand))\b"),
     ("immediate", r"\b(?:per direct|per omgaande|vanaf nu|per heden|met onmiddellijke ingang|"
                   r"direct beschikbaar|per dd|onmiddellijk|vanaf direct|vanaf vandaag|per vandaag)\b"),
@@ -49,7 +57,7 @@ PATTERNS = [
     ("month_end", r"\b(?:eind|einde|ultimo)\s+" + MONTH + r"(?:\s+(?P<year>\d{4}))?\b"),
     ("whole_month", r"\b(?:tot en met|t/m)\s+" + MONTH + r"(?:\s+(?P<year>\d{4}))?\b(?!\s*\d)"),
     ("week", r"\bweek\s+(?P<week>\d{1,2})(?:\s+(?P<year>\d{4}))?\b"),
-    ("day_month", r"\b(?:(?P<weekday>" + WEEKDAY + r")\s+)?(?P<day>\d{1,2})(?:e|ste|de)?\s+" + MONTH +
+    ("day_month", r"\b(?:(?P<weekday>" + WEEKDAY + r")\s+)?(?P<day>\d{1,2}|" + DAY_WORD + r")(?:e|ste|de)?\s+" + MONTH +
                   r"(?:\s+(?P<year>\d{4}))?\b"),
     ("numeric", r"(?<![\d.,/-])(?P<day>\d{1,2})\s?[-/.]\s?(?P<mon>\d{1,2})(?:\s?[-/.]\s?(?P<year>\d{4}|\d{2}))?"
                 r"(?![\d/-]|\.\d)"),
@@ -130,7 +138,8 @@ def _resolve(kind: str, match: re.Match, sent: date) -> tuple[str | None, relati
             monday = date.fromisocalendar(year + 1, week, 1)
         return monday.isoformat(), None, bool(groups.get("year"))
     if kind == "day_month":
-        value = _make(int(groups["day"]), MONTHS[groups["month"].lower()], groups.get("year"), sent)
+        day = int(groups["day"]) if groups["day"].isdigit() else parse_number(groups["day"])
+        value = _make(day or 0, MONTHS[groups["month"].lower()], groups.get("year"), sent)
         return (value.isoformat() if value else None), None, bool(groups.get("year"))
     if kind == "numeric":
         value = _make(int(groups["day"]), int(groups["mon"]), groups.get("year"), sent)

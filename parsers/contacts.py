@@ -24,6 +24,9 @@ SELF = re.compile(r"^\s*(?:ondergetekende|mijzelf|ikzelf|ik\b|mij\b|de afzender)
 SALUTATION = re.compile(r"^\s*(?:met\s+)?(?:vriendelijke|hartelijke|beste|collegiale)?\s*(?:groet(?:en)?|groetjes|"
                         r"groetnis|regards|mvg|m\.v\.g\.?|gr\.?|dank en groet|hoogachtend|alvast bedankt)[,.!]?\s*$",
                         re.IGNORECASE)
+#: A sign-off and a name on one line: 'Mvg Joyce', 'Groet, Jan de Vries'.
+SALUTATION_PREFIX = re.compile(r"^(?:met\s+)?(?:vriendelijke\s+|hartelijke\s+)?(?:groet(?:en)?|groetjes|mvg|m\.v\.g\.?|gr\.?)"
+                               r"[,.!]?\s+(?=[A-Z])", re.IGNORECASE)
 NAME_TOKEN = r"(?:[A-Z][a-zà-ÿ'’]+(?:-[A-Za-z][a-zà-ÿ'’]+)*|(?:[A-Z]\.){1,4}|[A-Z]{2,3}\.?)"
 
 
@@ -234,7 +237,7 @@ def signer(parsed: ParsedMessage) -> Person:
     person = Person(score=0.0)
     offset = sum(len(line) + 1 for line in lines[:start])
     for index in range(start, min(len(lines), start + 4)):
-        line = lines[index].strip()
+        line = SALUTATION_PREFIX.sub("", lines[index].strip())
         if not line:
             offset += len(lines[index]) + 1
             continue

@@ -32,8 +32,9 @@ DAY_WORD = r"(?:" + "|".join(sorted(
      *[f"{u}{j}{t}" for t in ("twintig", "dertig") for u in ("een", "twee", "drie", "vier", "vijf", "zes",
                                                             "zeven", "acht", "negen") for j in ("en", "ën")
        if t == "twintig" or u == "een"]], key=len, reverse=True)) + r")"
-UNIT_DAYS = {"dag": "days", "dagen": "days", "week": "weeks", "weken": "weeks", "maand": "months",
-             "maanden": "months", "jaar": "years", "jaren": "years"}
+UNIT_DAYS = {"dag": "days", "dagen": "days", "week": "weeks", "weken": "weeks", "wk": "weeks", "wkn": "weeks",
+             "maand": "months", "maanden": "months", "mnd": "months", "mndn": "months", "jaar": "years",
+             "jaren": "years", "jr": "years"}
 
 FROM_MARKER = (r"(?:per|vanaf|m\.?i\.?v\.?|met ingang van|ingangsdatum:?|beschikbaar(?: per| vanaf)?:?"
                r"|startdatum:?|start:?|from|as of|ingaande|ingang:?|beschikbaarheid:?)")
@@ -64,7 +65,7 @@ PATTERNS = [
     ("weekday", r"\b(?P<next>aanstaande|komende|volgende)?\s*(?P<weekday>" + WEEKDAY + r")\b"),
     ("duration", r"\b(?:voor|gedurende|periode van|duur van|termijn van)\s+(?:(?:de|een)\s+)?"
                  r"(?:(?:duur|periode|termijn)\s+van\s+)?(?P<count>" + NUMBER + r"|een|half|anderhalf)\s+"
-                 r"(?P<unit>dagen|dag|weken|week|maanden|maand|jaren|jaar)\b"),
+                 r"(?P<unit>dagen|dag|weken|week|wkn|wk|maanden|maand|mndn|mnd|jaren|jaar|jr)\b\.?"),
 ]
 COMPILED = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in PATTERNS]
 

@@ -151,7 +151,8 @@ def _places_regexes() -> list[tuple[str, re.Pattern]]:
                              person, re.IGNORECASE)),
         ("between", re.compile(r"\btussen\s+(?:de\s+)?" + n + r"\s+en\s+" + m + r"\s*" + person + r"?", re.IGNORECASE)),
         ("range", re.compile(r"(?<![\w.,/-])" + approx + n + rng + m + r"\s*" + person, re.IGNORECASE)),
-        ("total", re.compile(r"\b(?:in\s+totaal|totaal|dus|samen)\s*(?:dus\s+)?(?:zo'n\s+|zo’n\s+)?" + approx + n +
+        ("total", re.compile(r"(?:\b(?:in\s+totaal|totaal|dus|samen)(?:\s+(?:gaat|gaan|het|om|zijn|is|dus|er|"
+                             r"plek|plaats|ruimte|voor)){0,4}|=)\s*(?:zo'n\s+|zo’n\s+)?" + approx + n +
                              r"(?:\s*" + person + r")?", re.IGNORECASE)),
         ("plain", re.compile(r"(?<![\w.,/-])" + approx + n + r"\s*" + person, re.IGNORECASE)),
         ("capacity", re.compile(r"\b(?:capaciteit|aantal (?:plekken|plaatsen|personen)|plekken|ruimte voor|"

@@ -15,9 +15,9 @@ from vng_ingest.models import Contact, FieldEvidence, Offer
 COLUMNS = [
     ("location", r"^(?:naam|locatie|object|gebouw|omschrijving|naam locatie|locatienaam)"),
     ("address", r"adres|straat"),
-    ("postcode", r"postcode"),
+    ("postcode", r"postcode|^pc$"),
     ("place", r"^(?:woon)?plaats|kern|dorp"),
-    ("from", r"vanaf|per\b|start|ingang|beschikbaar_vanaf|begin"),
+    ("from", r"vanaf|per\b|start|ingang|beschikbaar_vanaf|begin|^van$|^datum van"),
     ("until", r"\btot\b|eind|_tot$"),
     ("period", r"^beschikbaar$|periode|beschikbaarheid"),
     ("places", r"plek|capaciteit|aantal|personen|plaatsen"),

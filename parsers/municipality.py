@@ -51,12 +51,17 @@ def named_in(text: str) -> Municipality | None:
 
 def for_segment(segment: Segment, place: str | None, sender: MunicipalityGuess | None, parsed: ParsedMessage,
                 kind: Kind) -> MunicipalityGuess | None:
-    if sender and sender.score >= 0.97 and kind == Kind.OFFER:
-        return sender
     header = segment.header or ""
     head = re.split(r"\s[-–(]\s?", re.sub(r"^\s*(?:\d{1,2}[.)]|[A-Ha-h][.)]|[-*•])\s+", "", header))[0]
-    if head and by_name(head.strip()):
-        return _guess(by_name(head.strip()), 0.9, head.strip(), "body")
+    head = head.strip().rstrip(":")
+    if head and by_name(head):
+        named = by_name(head)
+        # A list item or heading that names a municipality decides (a region writes for several);
+        # when it contradicts the sender's own municipality a person checks it.
+        agrees = sender is None or sender.code == named.code or sender.score < 0.97
+        return _guess(named, 0.9 if agrees else 0.7, head, "body")
+    if sender and sender.score >= 0.97 and kind == Kind.OFFER:
+        return sender
     if sender and kind == Kind.OFFER:
         return sender
     mentioned = named_in(segment.text) or named_in(parsed.new_text)

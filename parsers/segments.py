@@ -67,7 +67,56 @@ def split_locations(text: str) -> list[Segment]:
     items = [item for item in _items(text) if describes_location(item)]
     if len(items) >= 2:
         return items
+    prose = split_prose(text)
+    if len(prose) >= 2:
+        return prose
     return [Segment(text, 0)]
+
+
+BOUNDARY = re.compile(r"\n[ \t]*\n|[.;](?:\s+|$)|,?\s+en\s+(?=(?:in|te|het|de|aan|op|bij)\s)")
+
+
+def split_prose(text: str) -> list[Segment]:
+    """Several addresses in running text: cut before each next address, at the last paragraph
+    break, sentence end or ', en' in between ('… tot 1 juli, en in Barneveld zelf is …')."""
+    anchors = _address_starts(text)
+    if len(anchors) < 2:
+        return []
+    cuts = [0]
+    for previous_end, start in zip([end for _, end in anchors], [start for start, _ in anchors[1:]]):
+        gap = text[previous_end:start]
+        breaks = [m for m in BOUNDARY.finditer(gap)]
+        paragraph = [m for m in breaks if "\n" in m.group(0)]
+        chosen = (paragraph or breaks or [None])[-1]
+        if chosen is None:
+            return []
+        cuts.append(previous_end + chosen.end())
+    cuts.append(len(text))
+    segments = [Segment(text[a:b], a, _heading(text[a:b])) for a, b in zip(cuts, cuts[1:])]
+    offering = [seg for seg in segments if find_places(seg.text) or is_withdrawal(seg.text)]
+    return segments if len(offering) >= 2 else []
+
+
+def _address_starts(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each distinct address: a postcode with the street before it, else a street."""
+    from parsers.fields import address_before
+    found, seen = [], set()
+    for postcode in find_postcodes(text):
+        if postcode.value in seen:
+            continue
+        seen.add(postcode.value)
+        street = address_before(text, postcode.start)
+        found.append((street.start if street else postcode.start, postcode.end))
+    if len(found) < 2:
+        streets = {s.value: s for s in find_streets(text)}
+        found = [(s.start, s.end) for s in streets.values()] if len(streets) >= 2 else found
+    return sorted(found)
+
+
+def _heading(chunk: str) -> str | None:
+    """A short first line ('HUIZEN', 'Locatie 2: …') that titles the piece."""
+    first = chunk.strip().splitlines()[0] if chunk.strip() else ""
+    return first.strip() if 0 < len(first.strip()) <= 40 else None
 
 
 def table_rows(text: str) -> list[list[dict[str, str]]]:

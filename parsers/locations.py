@@ -76,7 +76,26 @@ def from_header(segment: Segment, offer: Offer) -> str | None:
     return name
 
 
+LABELLED = re.compile(r"^[ \t•*-]*(?:naam\s+locatie|locatienaam|locatie|object|gebouw)\s*:[ \t]*(.+)$",
+                      re.IGNORECASE | re.MULTILINE)
+
+
+def _labelled(segment: Segment, offer: Offer) -> str | None:
+    """'Locatie: voormalig gemeentehuis Boxmeer' — the writer labelled the name themselves."""
+    match = LABELLED.search(segment.text)
+    if not match:
+        return None
+    value = match.group(1)
+    if offer.address and offer.address in value:
+        value = value[: value.index(offer.address)]
+    value = re.split(r",\s*(?=\d{4}\s?[A-Z]{2}|[A-Z][\w-]*\s+\d)", value)[0]
+    return _clean(value) or None
+
+
 def location_name(segment: Segment, offer: Offer) -> str | None:
+    labelled = _labelled(segment, offer)
+    if labelled:
+        return labelled
     if segment.header:
         named = from_header(segment, offer)
         if named:

@@ -54,8 +54,17 @@ def is_unchanged(text: str) -> bool:
     return bool(regex("unchanged_words", escape=False).search(text))
 
 
+#: An item that is one field of a location ('• Adres: …', '- Aantal plekken: …'), not a location.
+FIELD_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[A-Ha-h][.)]|[-*•·▪o])?\s*(?:locatie|naam(?: locatie)?|adres|"
+                        r"beschikbaar\w*|per|vanaf|tot|aantal\s+\w+|capaciteit|plekken|contact\w*|telefoon|"
+                        r"e-?mail|bijzonderheden|opmerking\w*|periode|ingangsdatum|einddatum|status|plaats)\s*:",
+                        re.IGNORECASE)
+
+
 def describes_location(segment: Segment) -> bool:
     text = segment.text
+    if FIELD_ITEM.match(text):
+        return False
     has_address = bool(find_postcodes(text) or find_streets(text))
     building = bool(regex("building_words", whole_word=False).search(text))
     if is_unchanged(text) and not find_places(text):

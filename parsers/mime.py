@@ -280,10 +280,20 @@ def _walk_alternative(part: Message, body: _Body, result, depth, counter) -> Non
     plain = next((o for o in options if all(k == "plain" for k, _ in o.parts)), None)
     html = next((o for o in options if any(k == "html" for k, _ in o.parts)), None)
     chosen = plain
-    if plain is None or (html is not None and _is_trivial(plain)):
+    if plain is None or (html is not None and (_is_trivial(plain) or _has_data_table(html))):
         chosen = html or (options[-1] if options else None)
     if chosen:
         body.parts.extend(chosen.parts)
+
+
+DATA_TABLE = re.compile(r"<tr\b.*?<t[dh]\b.*?<t[dh]\b.*?<t[dh]\b.*?</tr>.*?<tr\b.*?<td\b.*?<td\b",
+                        re.IGNORECASE | re.DOTALL)
+
+
+def _has_data_table(option: _Body) -> bool:
+    """An HTML table of at least three columns and a data row: the plain alternative of such mail
+    (Outlook's) puts every cell on its own line, so the HTML keeps rows readable."""
+    return any(kind == "html" and DATA_TABLE.search(text) for kind, text in option.parts)
 
 
 def _is_trivial(option: _Body) -> bool:

@@ -62,7 +62,7 @@ def row_fields(row: dict[str, str], sent: date) -> Offer | None:
     if re.match(r"^(?:totaal|total|subtotaal)\b", cells.get("location", ""), re.IGNORECASE):
         return None
     offer = Offer()
-    offer.location = cells.get("location")
+    offer.location = re.sub(r"\s*\([^)]*\)\s*$", "", cells["location"]) if cells.get("location") else None
     _address(offer, cells)
     _period(offer, cells, sent)
     _places(offer, cells.get("places", ""))

@@ -20,7 +20,9 @@ MARKER = re.compile(
     r"coördinator(?: is)?|coordinator(?: is)?|vragen kunnen naar|u kunt terecht bij)"
     r"(?:\s+(?:voor|van|bij|namens)\s+[^:\n]{0,50}?\s*(?:is|wordt|blijft|:|-|–)|\s*(?:is|wordt|blijft|:|-|–)?)\s*"
     r"(?:(?:mijn|onze) (?:collega|medewerker)\s+)?", re.IGNORECASE)
-SELF = re.compile(r"^\s*(?:ondergetekende|mijzelf|ikzelf|ik\b|mij\b|de afzender)", re.IGNORECASE)
+SELF = re.compile(r"^\s*(?:ondergetekende|mijzelf|ikzelf|ik\b|mij\b|bij mij\b|de afzender)", re.IGNORECASE)
+#: The marker itself says the writer is the contact: 'Aanspreekpunt … ben ik zelf: 06 …'.
+SELF_IN_MARKER = re.compile(r"\b(?:ben ik|ik ben|ikzelf|mijzelf|bij mij)\b", re.IGNORECASE)
 SALUTATION = re.compile(r"^\s*(?:met\s+)?(?:vriendelijke|hartelijke|beste|collegiale)?\s*(?:groet(?:en)?|groetjes|"
                         r"groetnis|regards|mvg|m\.v\.g\.?|gr\.?|dank en groet|hoogachtend|alvast bedankt)[,.!]?\s*$",
                         re.IGNORECASE)
@@ -96,6 +98,7 @@ def _looks_like_person(tokens: list[str]) -> bool:
 
 def read_role(text: str) -> tuple[str, int] | None:
     """', teamleider OOV' or ' (Beleidsadviseur Sociaal Domein)' right after a name."""
+    text = re.sub(r"^\s*<[^<>\s]+@[^<>\s]+>", "", text)          # 'Name <address> (role)'
     match = re.match(r"\s*(?:,|\(|-|–|\|)\s*([A-Za-zÀ-ÿ][^,;()\n|@]{2,80}?)\s*(?:\)|,|;|\.(?:\s|$)|\n|\||$)", text)
     if not match:
         return None
@@ -113,7 +116,7 @@ def named_contacts(text: str, part: str = "body") -> list[tuple[int, Person | No
     found: list[tuple[int, Person | None]] = []
     for marker in MARKER.finditer(text):
         after = text[marker.end():]
-        if SELF.match(after):
+        if SELF.match(after) or SELF_IN_MARKER.search(marker.group(0)):
             person = Person(score=0.85, is_signer=True)
             window = after[:_sentence_end(after)]
             window = window[:_next_contact(window)]
@@ -289,3 +292,21 @@ def _reach_signature(person: Person, parsed: ParsedMessage) -> None:
     elif parsed.from_addr:
         person.email = parsed.from_addr
         person.evidence["contact.email"] = FieldEvidence(parsed.from_addr, None, None, "header")
+
+
+FORWARD_FROM = re.compile(r"^\s*(?:Van|From)\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+
+
+def forwarded_author(parsed: ParsedMessage) -> ParsedMessage:
+    """The writer of a forwarded message, as if they had sent it: their 'Van:' line and sign-off."""
+    text = parsed.forwarded
+    header = FORWARD_FROM.search(text)
+    if not header:
+        return parsed
+    found = re.match(r"\s*\"?([^<\"]*?)\"?\s*<([^>]+)>", header.group(1))
+    name, address = (found.group(1).strip(), found.group(2).strip().lower()) if found else (None, None)
+    lines = text.splitlines()
+    closing = max((i for i, line in enumerate(lines) if SALUTATION.match(line)), default=None)
+    signature = "\n".join(lines[closing:]) if closing is not None else ""
+    return ParsedMessage(from_name=name, from_addr=address, signature=signature, date=parsed.date,
+                         subject=parsed.subject)

@@ -165,6 +165,7 @@ def _role(text: str, start: int, kind: str) -> str | None:
     before = text[max(0, start - 40):start].lower()
     before = re.sub(r"\s+", " ", before)
     before = re.sub(r"\s*\(\s*$", " ", before)
+    before = re.sub(r"\s+(?:blijft|is|wordt|was|wordt nu)\s*$", " ", before)
     if kind in ("immediate", "offset"):
         return "from"
     if kind in ("indefinite", "duration", "month_end", "whole_month"):
@@ -200,12 +201,25 @@ def _find_dates(text: str, sent: date) -> tuple[DateMention, ...]:
             if kind in ("numeric", "weekday", "week", "day_month") and value is None:
                 continue
             role = _role(text, start, kind)
+            if role == "from" and value and not year_given and kind in ("day_month", "numeric"):
+                value, kind = _recent_start(value, sent, kind)
             if kind == "vague" and re.search(VAGUE_UNTIL + r"\s*$", text[max(0, start - 30):start].lower()):
                 role = "until"
             taken.append((start, end))
             mentions.append(DateMention(kind, role, value, start, end, match.group(0), duration, year_given))
     _vague_until(text, mentions)
     return tuple(sorted(mentions, key=lambda m: m.start))
+
+
+def _recent_start(value: str, sent: date, kind: str) -> tuple[str, str]:
+    """'De startdatum blijft 14 maart', written in April: a start date that just passed is meant,
+    not one eleven months ahead. Marked so its confidence stays low enough for a person to check."""
+    moment = date.fromisoformat(value)
+    if moment.year > sent.year:
+        earlier = moment.replace(year=moment.year - 1)
+        if timedelta(0) < sent - earlier <= timedelta(days=60):
+            return earlier.isoformat(), "recent_start"
+    return value, kind
 
 
 def _vague_until(text: str, mentions: list[DateMention]) -> None:

@@ -116,8 +116,20 @@ def _render_tag(tag: Tag, out: list[str], pre: bool) -> None:
         out.append(SOFT)
     elif name in _BLOCKS or name == "p":
         _render_block(tag, name, out, pre)
+    elif name == "a" and _hidden_address(tag):
+        _render(tag, out, pre)
+        out.append(f" <{_hidden_address(tag)}>")
     else:
         _render(tag, out, pre)
+
+
+def _hidden_address(tag: Tag) -> str | None:
+    """A mailto: link whose text is a name: the address exists only in the link, so show it."""
+    href = str(tag.get("href") or "")
+    if not href.lower().startswith("mailto:"):
+        return None
+    address = href[7:].split("?")[0].strip()
+    return address if "@" in address and address.lower() not in tag.get_text().lower() else None
 
 
 def _render_block(tag: Tag, name: str, out: list[str], pre: bool) -> None:

@@ -13,7 +13,7 @@ from parsers.message import ParsedMessage
 from parsers.nlp import analyse
 from parsers.segments import Segment
 from vng_ingest.models import Kind
-from vng_ingest.refdata import Municipality, by_domain, by_name, name_pattern
+from vng_ingest.refdata import Municipality, by_domain, by_name, by_place, name_pattern
 
 
 @dataclass
@@ -67,8 +67,8 @@ def for_segment(segment: Segment, place: str | None, sender: MunicipalityGuess |
     mentioned = named_in(segment.text) or named_in(parsed.new_text)
     if mentioned:
         return _guess(mentioned, 0.85, mentioned.name, "body")
-    if place and by_name(place):
-        return _guess(by_name(place), 0.75, place, "body")
+    if place and by_place(place):
+        return _guess(by_place(place), 0.75, place, "body")
     if sender:
         return _guess(by_domain(parsed.from_addr or "") or by_name(sender.name), 0.8, sender.evidence, sender.part)
     return None

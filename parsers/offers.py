@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from parsers.confidence import settle
-from parsers.contacts import Person, named_contacts, signer
+from parsers.contacts import Person, forwarded_author, named_contacts, signer
 from parsers.dates import add_duration
 from parsers.fields import (Found, address_before, choose_places, find_phones, find_places,
                             place_after)
@@ -39,8 +39,8 @@ def find_offers(parsed: ParsedMessage, kind: Kind) -> list[Offer]:
     text = content_text(parsed)
     part = "body" if text is parsed.new_text else "forwarded"
     sent = parsed.date.date() if parsed.date else date.today()
-    context = Context(parsed, sent, part, sender_municipality(parsed), signer(parsed), named_contacts(text, part),
-                      kind)
+    writer = signer(forwarded_author(parsed) if part == "forwarded" else parsed)
+    context = Context(parsed, sent, part, sender_municipality(parsed), writer, named_contacts(text, part), kind)
     segments = split_locations(text)
     table_offers = _table_offers(parsed, context, text)
     if table_offers and len(segments) < 2:
@@ -76,6 +76,8 @@ def _segment_offer(segment: Segment, context: Context, several: bool) -> Offer:
     offer.location = location_name(segment, offer)
     if offer.location:
         offer.evidence["location"] = _evidence(text, offer.location, segment.start, context.part)
+    if not offer.place:
+        offer.place = _place_named(text)
     guess = for_segment(segment, offer.place, context.sender, context.parsed, context.kind)
     if guess:
         offer.municipality, offer.municipality_code = guess.name, guess.code
@@ -87,8 +89,6 @@ def _segment_offer(segment: Segment, context: Context, several: bool) -> Offer:
     if not several and len({p.value for p in values(doc, "postcode")}) > 1:
         offer.confidence["places"] = min(offer.confidence.get("places", 0.3), 0.6)   # two locations in prose?
     _contact(offer, segment, context, several)
-    if not offer.place:
-        offer.place = _place_named(text)
     if not offer.place and offer.municipality and (offer.address or withdrawn) and context.kind == Kind.OFFER:
         offer.place = _place_from_municipality(offer, context)
     return offer
@@ -185,7 +185,7 @@ def _dates(offer: Offer, segment: Segment, doc: Doc, context: Context) -> None:
     if starts:
         first = starts[0]
         offer.available_from = first.value
-        offer.confidence["available_from"] = 0.6 if first.kind == "assumed" else (0.97 if first.value else 0.3)
+        offer.confidence["available_from"] = 0.6 if first.kind in ("assumed", "recent_start") else (0.97 if first.value else 0.3)
         offer.evidence["available_from"] = FieldEvidence(first.text, segment.start + first.start,
                                                          segment.start + first.end, context.part)
     else:
@@ -235,7 +235,8 @@ def _contact(offer: Offer, segment: Segment, context: Context, several: bool) ->
 
 
 SELF_REACH = re.compile(r"(?:mijn|ons|onze)\s+(?:mobiele\s+|telefoon|mobiel)?(?:nummer|telefoonnummer)\s*(?:is|:)?|"
-                        r"\b(?:ik|mij|me)\b[^.\n]{0,60}?(?:bereikbaar|te bereiken|bellen)\s*(?:op|via|onder)?",
+                        r"\b(?:ik|mij|me)\b[^.\n]{0,60}?(?:bereikbaar|te bereiken|bellen)\s*(?:op|via|onder)?|"
+                        r"\bbel\s+(?:gerust|me|mij|ons)\b[^.\n\d]{0,20}",
                         re.IGNORECASE)
 
 

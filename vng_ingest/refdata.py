@@ -132,3 +132,17 @@ def given_names() -> frozenset[str]:
 def surname_particles() -> frozenset[str]:
     text = (DATA / "surname_particles_nl.txt").read_text(encoding="utf-8")
     return frozenset(line.strip() for line in text.splitlines() if line.strip())
+
+
+def by_place(name: str) -> Municipality | None:
+    """A town that names a municipality: exactly, or as the first part of a longer name
+    ('Nuenen' → 'Nuenen, Gerwen en Nederwetten'); None when that is ambiguous ('Bergen')."""
+    exact = by_name(name)
+    if exact:
+        return exact
+    key = fold(name)
+    if not key:
+        return None
+    starts = [m for m in municipalities() if fold(m.name).startswith(key + " ") and
+              re.match(re.escape(name) + r"\s*[,(]", m.name, re.IGNORECASE)]
+    return starts[0] if len(starts) == 1 else None

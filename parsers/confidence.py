@@ -20,7 +20,5 @@ def settle(offer: Offer, kind: Kind, threshold: float = ACCEPT_THRESHOLD) -> Off
     if offer.status == "withdrawn":
         for name in ("available_from", "available_until", "places"):
             offer.confidence[name] = 0.9
-    if kind == Kind.THIRD_PARTY_OFFER:
-        offer.confidence = {k: min(v, 0.79) for k, v in offer.confidence.items()}
     offer.needs_review = any(offer.confidence[name] < threshold for name in KEY_FIELDS)
     return offer

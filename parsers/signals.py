@@ -21,7 +21,7 @@ class Signals:
 
     @property
     def strength(self) -> int:
-        return (self.places + self.address + self.dates + self.building) + 2 * self.attachment_table
+        return (self.places + self.address + self.dates + self.building) + 3 * self.attachment_table
 
 
 def content_text(parsed: ParsedMessage) -> str:

@@ -32,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from parsers import clear_caches  # noqa: E402
 from parsers.extract import read_message  # noqa: E402
 from vng_ingest.shared import DEV_CORPUS
 
@@ -54,6 +55,13 @@ def timed(function, messages: list[bytes]) -> tuple[float, float]:
     for raw in messages:
         function(raw)
     return time.perf_counter() - start, time.process_time() - cpu
+
+
+def fresh_read(raw: bytes):
+    """read_message as for a message never seen: the corpus repeats, so the per-text caches
+    of the field finders are emptied first (the cost of that is included, and small)."""
+    clear_caches()
+    return read_message(raw)
 
 
 def profile(messages: list[bytes], top: int) -> None:
@@ -83,7 +91,7 @@ def main() -> int:
         read_message(raw)
     ours, bare, ours_cpu, bare_cpu = [], [], [], []
     for run in range(args.runs):
-        wall, cpu = timed(read_message, messages)
+        wall, cpu = timed(fresh_read, messages)
         ours.append(wall), ours_cpu.append(cpu)
         wall, cpu = timed(email.message_from_bytes, messages)
         bare.append(wall), bare_cpu.append(cpu)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from parsers.segments import Segment
-from parsers.vocabulary import alternation
+from parsers.vocabulary import alternation, words
 from vng_ingest.models import Offer
 from vng_ingest.refdata import name_pattern
 
@@ -92,6 +93,30 @@ def _labelled(segment: Segment, offer: Offer) -> str | None:
     return _clean(value) or None
 
 
+WORD = re.compile(r"[\w-]+")
+
+
+@lru_cache(maxsize=1)
+def _building_suffixes() -> tuple[str, ...]:
+    return tuple(word.lower() for word in words()["building_words"])
+
+
+def _buildings(text: str) -> list[re.Match]:
+    """BUILDING matches in text order. The full pattern is tried only near words that end in a
+    building word: scanning every position with it costs more than the rest of extraction."""
+    suffixes = _building_suffixes()
+    found: list[re.Match] = []
+    for word in WORD.finditer(text):
+        if not word.group(0).lower().endswith(suffixes) or (found and word.start() < found[-1].end()):
+            continue
+        line_start = text.rfind("\n", 0, word.start()) + 1
+        for match in BUILDING.finditer(text, max(line_start, word.start() - 60), word.end() + 200):
+            if match.start(1) <= word.start() < match.end(1):
+                found.append(match)
+                break
+    return found
+
+
 def location_name(segment: Segment, offer: Offer) -> str | None:
     labelled = _labelled(segment, offer)
     if labelled:
@@ -100,7 +125,7 @@ def location_name(segment: Segment, offer: Offer) -> str | None:
         named = from_header(segment, offer)
         if named:
             return named
-    matches = list(BUILDING.finditer(segment.text))
+    matches = _buildings(segment.text)
     specific = [m for m in matches if not GENERIC.search(m.group(1))]
     match = (specific or matches or [None])[0]
     if not match:

@@ -29,6 +29,7 @@ SALUTATION = re.compile(r"^\s*(?:met\s+)?(?:vriendelijke|hartelijke|beste|colleg
 #: A sign-off and a name on one line: 'Mvg Joyce', 'Groet, Jan de Vries'.
 SALUTATION_PREFIX = re.compile(r"^(?:met\s+)?(?:vriendelijke\s+|hartelijke\s+)?(?:groet(?:en)?|groetjes|mvg|m\.v\.g\.?|gr\.?)"
                                r"[,.!]?\s+(?=[A-Z])", re.IGNORECASE)
+CALLED = re.compile(r"(?:[A-Z]\.\s?)+\s*\(([A-Z][a-zà-ÿ]+)\)\s+")
 NAME_TOKEN = r"(?:[A-Z][a-zà-ÿ'’]+(?:-[A-Za-z][a-zà-ÿ'’]+)*|(?:[A-Z]\.){1,4}|[A-Z]{2,3}\.?)"
 
 
@@ -59,6 +60,12 @@ def read_name(text: str) -> tuple[str, int] | None:
     title = TITLES.match(text)
     offset = title.end() if title else 0
     rest = text[offset:]
+    called = CALLED.match(rest)
+    if called:                       # 'H. (Harm) Nijboer': the given name in brackets is the name used
+        given = called.group(1)
+        full = read_name(f"{given} {rest[called.end():]}")
+        if full and " " in full[0]:
+            return full[0], offset + called.end() + full[1] - len(given) - 1
     particles = surname_particles()
     tokens: list[str] = []
     position = 0

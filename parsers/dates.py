@@ -38,7 +38,7 @@ UNIT_DAYS = {"dag": "days", "dagen": "days", "week": "weeks", "weken": "weeks", 
 
 FROM_MARKER = (r"(?:per|vanaf|m\.?i\.?v\.?|met ingang van|ingangsdatum:?|beschikbaar(?: per| vanaf)?:?"
                r"|startdatum:?|start:?|from|as of|ingaande|ingang:?|beschikbaarheid:?)")
-UNTIL_MARKER = (r"(?:tot en met|t/m|tm|tot uiterlijk|uiterlijk tot|uiterlijk|tot|until|einddatum:?|eind:?"
+UNTIL_MARKER = (r"(?:tot en met|t/m|tm|t\.e\.m\.?|tot zeker|tot uiterlijk|uiterlijk tot|uiterlijk|tot|until|einddatum:?|eind:?"
                 r"|tot:?|tot aan)")
 VAGUE_UNTIL = r"(?:in ieder geval tot|minimaal tot|minstens tot|ten minste tot|zeker tot)"
 
@@ -48,7 +48,7 @@ PATTERNS = [
                + NUMBER + r"|een)\s+"
                r"(?P<unit2>dagen|dag|weken|week|maanden|maand))\b"),
     ("immediate", r"\b(?:per direct|per omgaande|vanaf nu|per heden|met onmiddellijke ingang|"
-                  r"direct beschikbaar|per dd|onmiddellijk|vanaf direct|vanaf vandaag|per vandaag)\b"),
+                  r"direct beschikbaar|per dd|onmiddellijk|vanaf direct|vanaf vandaag|per vandaag|vanaf heden)\b"),
     ("indefinite", r"\b(?:(?:voor )?onbepaalde tijd|tot nader(?:e)? (?:order|bericht)|zolang (?:als )?"
                    r"(?:dat )?nodig(?: is)?|structureel|onbeperkt|voor langere tijd onbepaald|"
                    r"geen einddatum)\b"),

@@ -16,7 +16,8 @@ from parsers.message import ParsedMessage
 from parsers.nlp import analyse, values
 from spacy.tokens import Doc
 from parsers.municipality import MunicipalityGuess, for_segment, sender_municipality
-from parsers.segments import Segment, is_unchanged, is_withdrawal, split_locations, table_rows
+from parsers.segments import (Segment, is_unchanged, is_withdrawal, split_locations, table_rows,
+                              withdraws_offer)
 from parsers.signals import content_text
 from parsers.tables import row_fields
 from vng_ingest.models import FieldEvidence, Kind, Offer
@@ -66,7 +67,7 @@ def _segment_offer(segment: Segment, context: Context, several: bool) -> Offer:
     offer = Offer()
     text = segment.text
     doc = analyse(text, context.sent)
-    withdrawn = is_withdrawal(text) and not values(doc, "places")
+    withdrawn = is_withdrawal(text) and (withdraws_offer(text) or not values(doc, "places"))
     offer.status = "withdrawn" if withdrawn else "available"
     _address(offer, segment, doc, context)
     if not offer.address and context.kind == Kind.THIRD_PARTY_OFFER and context.parsed.signature:
@@ -174,7 +175,7 @@ def _place_from_municipality(offer: Offer, context: Context) -> str | None:
 
 def _dates(offer: Offer, segment: Segment, doc: Doc, context: Context) -> None:
     mentions = [m for m in values(doc, "date")
-                if not re.search(r"(in plaats van|i\.?p\.?v\.?|eerder|was)\s*$",
+                if not re.search(r"(in plaats van|i\.?p\.?v\.?|eerder|was|niet (?:tot|t/m|tot en met|per|vanaf))\s*$",
                                  segment.text[max(0, m.start - 20):m.start], re.IGNORECASE)]
     starts = [m for m in mentions if m.role == "from"]
     ends = [m for m in mentions if m.role == "until"]
@@ -235,7 +236,7 @@ def _contact(offer: Offer, segment: Segment, context: Context, several: bool) ->
 
 
 SELF_REACH = re.compile(r"(?:mijn|ons|onze)\s+(?:mobiele\s+|telefoon|mobiel)?(?:nummer|telefoonnummer)\s*(?:is|:)?|"
-                        r"\b(?:ik|mij|me)\b[^.\n]{0,60}?(?:bereikbaar|te bereiken|bellen)\s*(?:op|via|onder)?|"
+                        r"\b(?:ik|mij|me)\b[^.\n]{0,60}?(?:bereikbaar|te bereiken|bereiken|bellen)\s*(?:op|via|onder)?|"
                         r"\bbel\s+(?:gerust|me|mij|ons)\b[^.\n\d]{0,20}",
                         re.IGNORECASE)
 

@@ -50,6 +50,17 @@ def is_withdrawal(text: str) -> bool:
     return bool(regex("withdrawal_words", escape=False).search(text))
 
 
+STRONG_WITHDRAWAL = re.compile(
+    r"\b(?:trekken|trekt)\b.{0,60}?\b(?:aanbod|locatie|aanmelding)\b.{0,60}?\bin\b|"
+    r"\b(?:aanbod|locatie|aanmelding)\b.{0,80}?\b(?:vervalt|komt te vervallen|ingetrokken|intrekken|"
+    r"gaat niet door|niet (?:meer|langer) beschikbaar)", re.IGNORECASE | re.DOTALL)
+
+
+def withdraws_offer(text: str) -> bool:
+    """The offer or location itself is withdrawn (other numbers in the text do not make it an update)."""
+    return bool(STRONG_WITHDRAWAL.search(text))
+
+
 def is_unchanged(text: str) -> bool:
     return bool(regex("unchanged_words", escape=False).search(text))
 

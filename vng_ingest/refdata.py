@@ -136,13 +136,14 @@ def surname_particles() -> frozenset[str]:
 
 def by_place(name: str) -> Municipality | None:
     """A town that names a municipality: exactly, or as the first part of a longer name
-    ('Nuenen' → 'Nuenen, Gerwen en Nederwetten'); None when that is ambiguous ('Bergen')."""
+    ('Nuenen' → 'Nuenen, Gerwen en Nederwetten', 'Valkenburg' → 'Valkenburg aan de Geul');
+    None when that is ambiguous ('Bergen')."""
     exact = by_name(name)
     if exact:
         return exact
     key = fold(name)
     if not key:
         return None
-    starts = [m for m in municipalities() if fold(m.name).startswith(key + " ") and
-              re.match(re.escape(name) + r"\s*[,(]", m.name, re.IGNORECASE)]
+    starts = [m for m in municipalities() if fold(m.name).startswith(key + " ")
+              and not m.merged_into_code]
     return starts[0] if len(starts) == 1 else None

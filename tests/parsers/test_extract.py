@@ -69,16 +69,17 @@ def sample_run(tmp_path_factory) -> tuple[list[dict], dict]:
     return records, _score(SAMPLE_MAILBOX / "truth.jsonl", out)
 
 
-HELDOUT = ROOT / "tests" / "fixtures" / "heldout"
+HELDOUT = ROOT / "tests" / "fixtures"
 
 
-@pytest.fixture(scope="module")
-def heldout_run(tmp_path_factory) -> tuple[list[dict], dict]:
+@pytest.fixture(scope="module", params=["heldout", "heldout2"])
+def heldout_run(request, tmp_path_factory) -> tuple[list[dict], dict]:
     if not SCORER.is_file():
         pytest.skip(f"scorer not present at {SCORER}")
-    out = tmp_path_factory.mktemp("extract") / "heldout.jsonl"
-    records = _extract_lines(HELDOUT, out)
-    return records, _score(HELDOUT / "truth.jsonl", out)
+    folder = HELDOUT / request.param
+    out = tmp_path_factory.mktemp("extract") / f"{request.param}.jsonl"
+    records = _extract_lines(folder, out)
+    return records, _score(folder / "truth.jsonl", out)
 
 
 def _failures(result: dict, minimum: dict[str, float], maximum: dict[str, float]) -> list[str]:
@@ -108,9 +109,9 @@ def test_sample_mailbox_quality(sample_run):
 
 
 def test_heldout_quality(heldout_run):
-    """Replies written by someone who never saw the extractor (tests/fixtures/heldout). The first
-    run scored key fields 0.671; the rules were then generalised, so this now guards against
-    regressions, and the review rate is allowed above the dev target: this set is harder on purpose."""
+    """Replies written by people who never saw the extractor (tests/fixtures/heldout*). Their first,
+    blind runs scored key fields 0.671 and 0.913; the rules were then generalised, so this now guards
+    against regressions. The review rate may exceed the dev target: these sets are harder on purpose."""
     _, result = heldout_run
     failed = _failures(result,
                        minimum={"kind_accuracy": 0.95, "offer_f1": 0.95, "key_field_mean": 0.95,

@@ -36,9 +36,9 @@ UNIT_DAYS = {"dag": "days", "dagen": "days", "week": "weeks", "weken": "weeks", 
              "maand": "months", "maanden": "months", "mnd": "months", "mndn": "months", "jaar": "years",
              "jaren": "years", "jr": "years"}
 
-FROM_MARKER = (r"(?:per|vanaf|m\.?i\.?v\.?|met ingang van|ingangsdatum:?|beschikbaar(?: per| vanaf)?:?"
+FROM_MARKER = (r"(?:per wanneer:?|per|vanaf|m\.?i\.?v\.?|met ingang van|ingangsdatum:?|beschikbaar(?: per| vanaf)?:?"
                r"|startdatum:?|start:?|from|as of|ingaande|ingang:?|beschikbaarheid:?)")
-UNTIL_MARKER = (r"(?:tot en met|t/m|tm|t\.e\.m\.?|tot zeker|tot uiterlijk|uiterlijk tot|uiterlijk|tot|until|einddatum:?|eind:?"
+UNTIL_MARKER = (r"(?:tot wanneer:?|tot en met|t/m|tm|t\.e\.m\.?|tot zeker|tot uiterlijk|uiterlijk tot|uiterlijk|tot|until|einddatum:?|eind:?"
                 r"|tot:?|tot aan)")
 VAGUE_UNTIL = r"(?:in ieder geval tot|minimaal tot|minstens tot|ten minste tot|zeker tot)"
 

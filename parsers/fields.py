@@ -200,7 +200,27 @@ def _find_places(text: str) -> tuple[PlacesFound, ...]:
     return tuple(sorted(found, key=lambda f: f.start))
 
 
+OCCUPANCY = re.compile(r"\b(?:verblijven|verblijft|wonen|woont|verwachten|verwacht|geplaatst|zitten|aangekomen|"
+                       r"gehuisvest|eerste)\b", re.IGNORECASE)
+CAPACITY = re.compile(r"\b(?:kunnen|kan|plaats|ruimte|capaciteit|maximaal|max|beschikbaar|geschikt|plekken voor|"
+                      r"opvangen|opgevangen worden|worden opgevangen)\b", re.IGNORECASE)
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    left = max(text.rfind(mark, 0, start) for mark in (".", "!", "?", "\n")) + 1
+    rights = [i for i in (text.find(mark, end) for mark in (".", "!", "?", "\n")) if i >= 0]
+    return text[left:min(rights) if rights else len(text)]
+
+
+def is_occupancy(text: str, start: int, end: int) -> bool:
+    """'Op dit moment verblijven er 31 mensen': who is there now, not how many the place can house."""
+    sentence = _sentence(text, start, end)
+    return bool(OCCUPANCY.search(sentence)) and not CAPACITY.search(sentence)
+
+
 def _is_not_places(text: str, match: re.Match, kind: str) -> bool:
+    if is_occupancy(text, match.start(), match.end()):
+        return True
     before = text[max(0, match.start() - 25):match.start()]
     if NOT_FINAL.search(before):
         return True

@@ -357,6 +357,8 @@ def read_tnef(data: bytes, att: Attachment) -> None:
     names = [a.long_filename() or a.name for a in tnef.attachments]
     if names:
         att.text = _append(att.text, "Bijlagen in winmail.dat: " + ", ".join(map(str, names)))
+    if not att.text.strip():
+        att.error = "winmail.dat holds no readable text"
 
 
 def read_plain_text(data: bytes, att: Attachment) -> None:

@@ -15,11 +15,12 @@ from vng_ingest.models import Contact, FieldEvidence
 from vng_ingest.refdata import given_names, surname_particles
 
 MARKER = re.compile(
-    r"(?:contact\s?persoon|contactpersonen|aanspreekpunt|(?:kunt u )?contact opnemen met|neem contact op met|"
+    r"(?:contact\s?persoon|contact person|contactpersonen|aanspreekpunt|(?:kunt u )?contact opnemen met|"
+    r"neem contact op met|(?:u kunt|kunt u) terecht bij|"
     r"contact|voor (?:meer informatie|vragen|informatie)(?: over [^:\n]{0,40})?|bereikbaar via|"
     r"coördinator(?: is)?|coordinator(?: is)?|vragen kunnen naar|u kunt terecht bij)"
-    r"(?:\s+(?:voor|van|bij|namens)\s+[^:\n]{0,50}?\s*(?:is|wordt|blijft|:|-|–)|\s*(?:is|wordt|blijft|:|-|–)?)\s*"
-    r"(?:(?:mijn|onze) (?:collega|medewerker)\s+)?", re.IGNORECASE)
+    r"(?:\s+(?:voor|van|bij|namens)\s+[^:\n]{0,50}?\s*(?:is|wordt|blijft|ben|:|-|–)|\s*(?:is|wordt|blijft|ben|:|-|–)?)\s*"
+    r"(?:(?:mijn|onze|ons) (?:collega|medewerker|\w+),?\s+(?=[A-Z]))?", re.IGNORECASE)
 SELF = re.compile(r"^\s*(?:ondergetekende|mijzelf|ikzelf|ik\b|mij\b|bij mij\b|de afzender)", re.IGNORECASE)
 #: The marker itself says the writer is the contact: 'Aanspreekpunt … ben ik zelf: 06 …'.
 SELF_IN_MARKER = re.compile(r"\b(?:ben ik|ik ben|ikzelf|mijzelf|bij mij)\b", re.IGNORECASE)

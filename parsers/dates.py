@@ -17,7 +17,8 @@ from dateutil.relativedelta import relativedelta
 
 from parsers.numbers import NUMBER, parse_number
 
-MONTHS = {"januari": 1, "jan": 1, "februari": 2, "feb": 2, "maart": 3, "mrt": 3, "mar": 3, "april": 4,
+MONTHS = {"january": 1, "february": 2, "march": 3, "june": 6, "july": 7, "august": 8, "october": 10,
+          "januari": 1, "jan": 1, "februari": 2, "feb": 2, "maart": 3, "mrt": 3, "mar": 3, "april": 4,
           "apr": 4, "mei": 5, "juni": 6, "jun": 6, "juli": 7, "jul": 7, "augustus": 8, "aug": 8,
           "september": 9, "sept": 9, "sep": 9, "oktober": 10, "okt": 10, "november": 11, "nov": 11,
           "december": 12, "dec": 12}
@@ -36,9 +37,9 @@ UNIT_DAYS = {"dag": "days", "dagen": "days", "week": "weeks", "weken": "weeks", 
              "maand": "months", "maanden": "months", "mnd": "months", "mndn": "months", "jaar": "years",
              "jaren": "years", "jr": "years"}
 
-FROM_MARKER = (r"(?:per wanneer:?|per|vanaf|m\.?i\.?v\.?|met ingang van|ingangsdatum:?|beschikbaar(?: per| vanaf)?:?"
+FROM_MARKER = (r"(?:per wanneer:?|available from:?|starting|per|vanaf|m\.?i\.?v\.?|met ingang van|ingangsdatum:?|beschikbaar(?: per| vanaf)?:?"
                r"|startdatum:?|start:?|from|as of|ingaande|ingang:?|beschikbaarheid:?)")
-UNTIL_MARKER = (r"(?:tot wanneer:?|tot en met|t/m|tm|t\.e\.m\.?|tot zeker|tot uiterlijk|uiterlijk tot|uiterlijk|tot|until|einddatum:?|eind:?"
+UNTIL_MARKER = (r"(?:tot wanneer:?|available until:?|till|through|tot en met|t/m|tm|t\.e\.m\.?|tot zeker|tot uiterlijk|uiterlijk tot|uiterlijk|tot|until|einddatum:?|eind:?"
                 r"|tot:?|tot aan)")
 VAGUE_UNTIL = r"(?:in ieder geval tot|minimaal tot|minstens tot|ten minste tot|zeker tot)"
 

@@ -20,7 +20,7 @@ PROVINCE_QUALIFIER = re.compile(r"\s*\(?\b(?:gld|gelderland|ov|ovl|overijssel|nh
                                 r"\.?\)?\s*$", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 PHONE = re.compile(r"(?<![\w+])(?:\+31|0031|\(?0)[\s.\-–()]*(?:\(0\)\s*)?\d(?:[\s.\-–()]{0,3}\d){7,9}(?!\d)")
-APPROX = r"(?:ca\.?|circa|ongeveer|zo'n|zo’n|rond de|rond|ruim|naar schatting|maximaal|max\.?|hooguit|minimaal|" \
+APPROX = r"(?:ca\.?|circa|ongeveer|ong\.|plm\.?|approx\.?|approximately|about|around|zo'n|zo’n|rond de|rond|ruim|naar schatting|maximaal|max\.?|hooguit|minimaal|" \
          r"minstens|tenminste|ten minste|plusminus|\+/-|±)"
 
 
@@ -149,13 +149,15 @@ def _places_regexes() -> list[tuple[str, re.Pattern]]:
                              r"(?:(?:\s+[a-z]+){0,2}?\s*,?\s*(?:elk|ieder|allemaal|per stuk)\s+(?:geschikt\s+)?"
                              r"(?:voor\s+)?|\s+(?:van|met|à|a)\s+(?:elk\s+)?)" + approx + n + r"(?:" + rng + m + r")?\s*" +
                              person, re.IGNORECASE)),
+        ("bracket_max", re.compile(r"(?<![\w.,/-])" + approx + n + r"\s*\(\s*(?:max\.?|maximaal|tot|hooguit)\s*" + m +
+                                   r"\s*\)\s*" + person, re.IGNORECASE)),
         ("between", re.compile(r"\btussen\s+(?:de\s+)?" + n + r"\s+en\s+" + m + r"\s*" + person + r"?", re.IGNORECASE)),
         ("range", re.compile(r"(?<![\w.,/-])" + approx + n + rng + m + r"\s*" + person, re.IGNORECASE)),
         ("total", re.compile(r"(?:\b(?:in\s+totaal|totaal|dus|samen)(?:\s+(?:gaat|gaan|het|om|zijn|is|dus|er|"
                              r"plek|plaats|ruimte|voor)){0,4}|=)\s*(?:zo'n\s+|zo’n\s+)?" + approx + n +
                              r"(?:\s*" + person + r")?", re.IGNORECASE)),
         ("plain", re.compile(r"(?<![\w.,/-])" + approx + n + r"\s*" + person, re.IGNORECASE)),
-        ("capacity", re.compile(r"\b(?:capaciteit|aantal (?:plekken|plaatsen|personen)|plekken|ruimte voor|"
+        ("capacity", re.compile(r"\b(?:capaciteit|capacity|aantal (?:plekken|plaatsen|personen)|plekken|ruimte voor|"
                                 r"plaats voor|plek voor|opvang (?:van|voor))\s*:?\s*" + approx + n +
                                 r"(?:" + rng + m + r")?(?![\d.,])(?!\s*(?:m2|m²|vierkante|km|euro|%|" + unit[3:-7] +
                                 r"|januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november"
@@ -196,6 +198,8 @@ def _find_places(text: str) -> tuple[PlacesFound, ...]:
             if result is None:
                 continue
             taken.append((start, end))
+            if is_stale(text, start, end):
+                result.kind, result.score = "stale", min(result.score, 0.75)
             found.append(result)
     return tuple(sorted(found, key=lambda f: f.start))
 
@@ -210,6 +214,16 @@ def _sentence(text: str, start: int, end: int) -> str:
     left = max(text.rfind(mark, 0, start) for mark in (".", "!", "?", "\n")) + 1
     rights = [i for i in (text.find(mark, end) for mark in (".", "!", "?", "\n")) if i >= 0]
     return text[left:min(rights) if rights else len(text)]
+
+
+STALE = re.compile(r"\b(?:aangeboden|aangemeld|gemeld|doorgegeven|genoemd|noemden|eerder|oorspronkelijk|"
+                   r"in eerste instantie|in onze eerste)\b", re.IGNORECASE)
+
+
+def is_stale(text: str, start: int, end: int) -> bool:
+    """'Op 8 maart hebben wij … aangeboden voor 48 personen': what was said before, not the figure now."""
+    left = max(text.rfind(mark, 0, start) for mark in (".", "!", "?", "\n")) + 1
+    return bool(STALE.search(text[left:end]))          # what comes after ('niet 50 zoals eerder') is not it
 
 
 def is_occupancy(text: str, start: int, end: int) -> bool:
@@ -242,7 +256,7 @@ def _places_result(kind: str, match: re.Match, low: int, high: int | None, text:
             return None
         return PlacesFound(units * low, match.start(), match.end(), match.group(0), 0.8,
                            maximum=units * high if high else None, kind="computed")
-    score = {"total": 0.95, "plain": 0.92, "range": 0.9, "between": 0.9, "capacity": 0.88}[kind]
+    score = {"total": 0.95, "plain": 0.92, "range": 0.9, "between": 0.9, "bracket_max": 0.9, "capacity": 0.88}[kind]
     return PlacesFound(low, match.start(), match.end(), match.group(0), score, maximum=high,
                        kind=kind if kind in ("total", "capacity") else "plain")
 
@@ -251,6 +265,8 @@ def choose_places(found: list[PlacesFound]) -> PlacesFound | None:
     """A stated total wins over a computed one, which wins over the first plain statement."""
     if not found:
         return None
+    current = [item for item in found if item.kind != "stale"]
+    found = current or found
     for kind in ("total", "computed"):
         for item in found:
             if item.kind == kind:

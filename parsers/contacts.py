@@ -144,11 +144,31 @@ def named_contacts(text: str, part: str = "body") -> list[tuple[int, Person | No
         window = tail[:_sentence_end(tail)]
         _reach(person, window[:_next_contact(window)], marker.end() + skip + consumed, part)
         found.append((marker.start(), person))
-    return sorted(found + _named_before_marker(text, part, [start for start, _ in found]), key=lambda item: item[0])
+    found = sorted(found + _named_before_marker(text, part, [start for start, _ in found]), key=lambda item: item[0])
+    return found or mailbox_contact(text, part)
 
 
 REVERSE = re.compile(r"\b(?:is|blijft|wordt|zijn)\s+(?P<who>[^.\n:]{3,80}?),?\s+(?:het|de|ons|onze)\s+"
                      r"(?:aanspreekpunt|contactpersoon|contact)\b", re.IGNORECASE)
+
+
+MAILBOX = re.compile(r"\b(?:mail|mailen|e-?mail)\s+(?:naar|aan|via)\s+([\w.+-]+@[\w-]+(?:\.[\w-]+)+)", re.IGNORECASE)
+
+
+PERSONAL_ADDRESS = re.compile(r"^(?:[a-z]{1,2}\.)+[a-z-]+@|^[a-z]+\.[a-z-]+@")
+
+
+def mailbox_contact(text: str, part: str) -> list[tuple[int, Person]]:
+    """'Vragen? Mail naar opvang@zundert.nl': a team mailbox is the way to reach them (no person named)."""
+    found = []
+    for match in MAILBOX.finditer(text):
+        address = match.group(1).lower().rstrip(".")
+        if PERSONAL_ADDRESS.match(address):
+            continue                     # 'mailen naar j.hulshof@…' is a person's own address
+        person = Person(None, email=address, score=0.5)
+        person.evidence["contact.email"] = FieldEvidence(match.group(1), match.start(1), match.end(1), part)
+        found.append((match.start(), person))
+    return found
 
 
 def _named_before_marker(text: str, part: str, taken: list[int]) -> list[tuple[int, Person | None]]:

@@ -180,6 +180,7 @@ def _dates(offer: Offer, segment: Segment, doc: Doc, context: Context) -> None:
     starts = [m for m in mentions if m.role == "from"]
     ends = [m for m in mentions if m.role == "until"]
     loose = [m for m in mentions if m.role is None and m.value]
+    loose = [m for m in loose if not _past_reference(segment.text, m.start)]
     if not starts and loose and re.search(r"beschikbaar|vanaf|per\b", segment.text, re.IGNORECASE):
         starts = loose[:1]
         starts[0].kind = "assumed"
@@ -208,6 +209,12 @@ def _dates(offer: Offer, segment: Segment, doc: Doc, context: Context) -> None:
         offer.confidence["available_from"] = min(offer.confidence["available_from"], 0.7)
     if len(ends) > 1 and len({m.value for m in ends}) > 1:
         offer.confidence["available_until"] = min(offer.confidence["available_until"], 0.7)
+
+
+def _past_reference(text: str, start: int) -> bool:
+    """'Op 8 maart hebben wij … aangeboden', 'onze mail van 16 maart': a date about earlier mail."""
+    before = text[max(0, start - 25):start].lower()
+    return bool(re.search(r"(?:^|\s)(?:op|van|sinds|d\.?d\.?)\s*$", before))
 
 
 def _places(offer: Offer, segment: Segment, doc: Doc, context: Context) -> None:

@@ -282,6 +282,8 @@ def signer(parsed: ParsedMessage) -> Person:
             person.role = _signature_role(lines[index + 1:index + 3], line[found[1]:])
             break
         offset += len(lines[index]) + 1
+    if not person.name:
+        _sign_off_in_text(person, parsed)
     full = display_name(parsed.from_name)
     if person.name and " " not in person.name and full and full.split()[0] == person.name:
         person.name, person.score = full, 0.8
@@ -290,6 +292,17 @@ def signer(parsed: ParsedMessage) -> Person:
         person.evidence["contact.name"] = FieldEvidence(parsed.from_name or full, None, None, "header")
     _reach_signature(person, parsed)
     return person
+
+
+def _sign_off_in_text(person: Person, parsed: ParsedMessage) -> None:
+    """'Gr Marieke' as the last line of a short reply (the signature held only 'Verstuurd vanaf …')."""
+    lines = [line.strip() for line in parsed.new_text.strip().splitlines() if line.strip()]
+    for line in lines[-2:]:
+        stripped = SALUTATION_PREFIX.sub("", line)
+        found = read_name(stripped) if stripped != line and len(stripped) < 40 else None
+        if found:
+            person.name, person.score = found[0], (0.85 if " " in found[0] else 0.7)
+            person.evidence["contact.name"] = FieldEvidence(found[0], None, None, "body")
 
 
 def _signature_role(following: list[str], rest_of_line: str) -> str | None:

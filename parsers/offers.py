@@ -23,6 +23,10 @@ from parsers.tables import row_fields
 from vng_ingest.models import FieldEvidence, Kind, Offer
 
 
+#: An update that says the rest is unchanged leaves fields out on purpose: empty is then right.
+UNSTATED = 0.85
+
+
 @dataclass
 class Context:
     """What the whole message tells about every offer in it."""
@@ -191,7 +195,7 @@ def _dates(offer: Offer, segment: Segment, doc: Doc, context: Context) -> None:
         offer.evidence["available_from"] = FieldEvidence(first.text, segment.start + first.start,
                                                          segment.start + first.end, context.part)
     else:
-        offer.confidence["available_from"] = 0.4
+        offer.confidence["available_from"] = UNSTATED if is_unchanged(segment.text) else 0.4
     if ends:
         last = ends[0]
         value = last.value
@@ -204,7 +208,7 @@ def _dates(offer: Offer, segment: Segment, doc: Doc, context: Context) -> None:
         offer.evidence["available_until"] = FieldEvidence(last.text, segment.start + last.start,
                                                           segment.start + last.end, context.part)
     else:
-        offer.confidence["available_until"] = 0.5
+        offer.confidence["available_until"] = UNSTATED if is_unchanged(segment.text) else 0.5
     if len(starts) > 1 and len({m.value for m in starts}) > 1:
         offer.confidence["available_from"] = min(offer.confidence["available_from"], 0.7)
     if len(ends) > 1 and len({m.value for m in ends}) > 1:
@@ -220,7 +224,7 @@ def _past_reference(text: str, start: int) -> bool:
 def _places(offer: Offer, segment: Segment, doc: Doc, context: Context) -> None:
     chosen = choose_places(values(doc, "places"))
     if chosen is None:
-        offer.confidence["places"] = 0.3
+        offer.confidence["places"] = UNSTATED if is_unchanged(segment.text) else 0.3
         return
     offer.places, offer.places_max = chosen.value, chosen.maximum
     offer.confidence["places"] = chosen.score

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, or_, select, tuple_
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from store.schema import MailboxUid, Message, MessageState, utcnow
@@ -44,43 +44,9 @@ class Stored:
     created: bool
 
 
-def find_duplicate(session: Session, raw: bytes, sha256: str) -> Message | None:
-    """Same bytes, or the same Message-ID with the same body (re-delivered with other trace headers)."""
-    message_id = header_message_id(raw)
-    conditions = [Message.sha256 == sha256]
-    if message_id:
-        conditions.append((Message.message_id == message_id) & (Message.body_sha256 == body_hash(raw)))
-    return session.scalars(select(Message).where(or_(*conditions)).limit(1)).first()
-
-
 def store_raw(session: Session, message: RawMessage) -> Stored:
     """Store the exact bytes once; a duplicate only records where it was seen again."""
-    sha256 = message.sha256
-    existing = find_duplicate(session, message.raw, sha256)
-    if existing is not None:
-        _remember_uid(session, message, existing.id)
-        return Stored(existing.id, False)
-    row = Message(sha256=sha256, body_sha256=body_hash(message.raw),
-                  message_id=header_message_id(message.raw), source=message.source,
-                  folder=message.folder, uidvalidity=message.uidvalidity, uid=message.uid,
-                  received_at=message.received_at or utcnow(), raw=message.raw,
-                  size=len(message.raw), state=MessageState.NEW)
-    session.add(row)
-    session.flush()
-    _remember_uid(session, message, row.id)
-    return Stored(row.id, True)
-
-
-def _remember_uid(session: Session, message: RawMessage, pk: int) -> None:
-    if message.uid is None or message.uidvalidity is None or message.folder is None:
-        return
-    known = session.scalars(select(MailboxUid).where(
-        MailboxUid.account == message.source, MailboxUid.folder == message.folder,
-        MailboxUid.uidvalidity == message.uidvalidity, MailboxUid.uid == message.uid)).first()
-    if known is None:
-        session.add(MailboxUid(account=message.source, folder=message.folder,
-                               uidvalidity=message.uidvalidity, uid=message.uid, message_pk=pk))
-        session.flush()
+    return store_raw_many(session, [message])[0]
 
 
 def store_raw_many(session: Session, messages: list[RawMessage]) -> list[Stored]:

@@ -14,7 +14,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from tests.net import free_port as _free_port
 
 PG_USER = "postgres"
 PG_DATABASE = "vngtest"
@@ -35,12 +35,6 @@ def _pg_bin() -> Path | None:
         return Path(candidates[-1]).parent
     found = shutil.which("initdb")
     return Path(found).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _as_server_user() -> tuple[list[str], str | None]:

@@ -14,16 +14,11 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from tests.net import free_port
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER = "info@vng.test"
 PASSWORD = "geheim-wachtwoord"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def mail_owner() -> pwd.struct_passwd:

@@ -11,7 +11,8 @@ from reports.mail import MailError
 from reports.weekly import generate_report
 from store.schema import Report
 from tests.reports.conftest import JAN, MONDAY
-from tests.reports.smtp_server import PASSWORD, USER, free_port, start_server
+from tests.net import free_port
+from tests.reports.smtp_server import PASSWORD, USER, start_server
 from vng_ingest.config import Recipient, Secret, SmtpConfig
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -8,7 +8,6 @@ tests do not depend on the parsers.
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -27,18 +26,13 @@ from store.offers import replace_offers
 from store.schema import Message, MessageState
 from vng_ingest.config import Config
 from vng_ingest.models import Contact, FieldEvidence, Offer, RawMessage
+from tests.net import free_port as _free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "correct-horse-battery"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

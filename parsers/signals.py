@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from parsers.dates import find_dates
 from parsers.fields import find_places, find_postcodes, find_streets
 from parsers.message import ParsedMessage
+from parsers.tables import is_location_table
 from parsers.vocabulary import regex
 
 
@@ -37,7 +38,7 @@ def offer_signals(parsed: ParsedMessage) -> Signals:
     text = content_text(parsed)
     sent = parsed.date.date() if parsed.date else None
     has_dates = bool(sent) and any(m.role for m in find_dates(text, sent))
-    tables = any(_location_table(table) for a in parsed.attachments for table in a.tables)
+    tables = any(is_location_table(table) for a in parsed.attachments for table in a.tables)
     tables = tables or bool(re.search(r"\b(bijlage|bijgevoegd|attached)\b", text, re.IGNORECASE)
                             and any(a.text for a in parsed.attachments) and offer_like(
                                 "\n".join(a.text for a in parsed.attachments)))
@@ -45,10 +46,3 @@ def offer_signals(parsed: ParsedMessage) -> Signals:
                    dates=has_dates, building=bool(regex("building_words", whole_word=False).search(text)),
                    attachment_table=tables)
 
-
-def _location_table(rows: list[dict[str, str]]) -> bool:
-    if not rows:
-        return False
-    headers = " ".join(rows[0].keys()).lower()
-    return bool(re.search(r"adres|locatie|plaats", headers)) and bool(
-        re.search(r"plek|capaciteit|aantal|personen|plaatsen", headers))

@@ -36,6 +36,12 @@ def _column(header: str) -> str | None:
     return None
 
 
+def is_location_table(rows: list[dict[str, str]]) -> bool:
+    """Headers that name where (location, address or place) and how many (places)."""
+    columns = {_column(header or "") for header in (rows[0] if rows else {})}
+    return bool(columns & {"location", "address", "place"}) and "places" in columns
+
+
 def _mapped(row: dict[str, str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for header, value in row.items():

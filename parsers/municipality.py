@@ -13,7 +13,7 @@ from parsers.message import ParsedMessage
 from parsers.nlp import analyse
 from parsers.segments import Segment
 from vng_ingest.models import Kind
-from vng_ingest.refdata import Municipality, by_domain, by_name, by_place, name_pattern
+from vng_ingest.refdata import Municipality, by_domain, by_name, by_place
 
 
 @dataclass
@@ -34,9 +34,9 @@ def sender_municipality(parsed: ParsedMessage) -> MunicipalityGuess | None:
     if found:
         return _guess(found, 0.97, parsed.from_addr or "", "header")
     for text, part in ((parsed.signature, "signature"), (parsed.from_name or "", "header")):
-        match = re.search(r"\bgemeente\s+(" + name_pattern().pattern + r")", text, re.IGNORECASE)
-        if match and by_name(match.group(1)):
-            return _guess(by_name(match.group(1)), 0.9, match.group(0), part)
+        named = named_in(text)
+        if named:
+            return _guess(named, 0.9, f"gemeente {named.name}", part)
     return None
 
 

@@ -7,6 +7,14 @@ from datetime import datetime
 
 
 @dataclass
+class Problem:
+    """Something that kept part of a message from being read: a code and a Dutch sentence for KCC."""
+
+    code: str
+    text: str
+
+
+@dataclass
 class Attachment:
     """An attachment turned into text and tables (or the reason it was refused)."""
 
@@ -39,3 +47,4 @@ class ParsedMessage:
     forwarded: str = ""              # forwarded message(s) the sender passes on: content, not history
     attachments: list[Attachment] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)   # problems met while parsing, in plain words
+    problems: list[Problem] = field(default_factory=list)   # what KCC must know, in Dutch

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String,
-                        Text, UniqueConstraint)
+                        Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -60,6 +60,8 @@ class Message(Base):
     parsed: Mapped[dict | None] = mapped_column(JSON)     # new_text, signature, quoted, ... for review
     extractor_version: Mapped[str | None] = mapped_column(String(40))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    problems: Mapped[list | None] = mapped_column(JSON)   # [{"code": str, "text": str (Dutch)}, ...]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))   # processing starts
 
     offers: Mapped[list["OfferRow"]] = relationship(back_populates="message")
 

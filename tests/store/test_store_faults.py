@@ -342,13 +342,16 @@ def test_a_row_the_database_refuses_fails_alone(store, caplog):
     assert "jansen" not in caplog.text.lower() and "57" in caplog.text
 
 
-def test_savepoints_stay_inside_the_session_transaction(store):
+def test_savepoints_stay_inside_the_session_transaction(fresh_sqlite_url):
+    """pysqlite's own transaction handling would let the savepoint's RELEASE commit on its own."""
+    store = open_store(fresh_sqlite_url)
     with pytest.raises(RuntimeError):
         with store.session() as session:
             with session.begin_nested():
                 store_raw(session, imap_copy(mail(1), 1))
             raise RuntimeError("the caller fails after the savepoint")
     assert count(store, Message) == 0
+    store.dispose()
 
 
 def test_failing_insert_does_not_show_the_values(fresh_pg_url):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String,
-                        Text, UniqueConstraint)
+                        Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -41,9 +41,9 @@ class Message(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     body_sha256: Mapped[str] = mapped_column(String(64), index=True)
-    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
-    source: Mapped[str] = mapped_column(String(500))
-    folder: Mapped[str | None] = mapped_column(String(500))
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True, info={"label": "Message-ID"})
+    source: Mapped[str] = mapped_column(String(500), info={"label": "bron"})
+    folder: Mapped[str | None] = mapped_column(String(500), info={"label": "map"})
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     uid: Mapped[int | None] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -54,12 +54,14 @@ class Message(Base):
     kind: Mapped[str | None] = mapped_column(String(30), index=True)
     kind_confidence: Mapped[float | None] = mapped_column(Float)
     kind_reviewed_by: Mapped[str | None] = mapped_column(String(100))
-    subject: Mapped[str | None] = mapped_column(Text)
-    from_addr: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(Text, info={"label": "onderwerp"})
+    from_addr: Mapped[str | None] = mapped_column(String(320), info={"label": "afzender"})
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     parsed: Mapped[dict | None] = mapped_column(JSON)     # new_text, signature, quoted, ... for review
     extractor_version: Mapped[str | None] = mapped_column(String(40))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    problems: Mapped[list | None] = mapped_column(JSON)   # [{"code": str, "text": str (Dutch)}, ...]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))   # processing starts
 
     offers: Mapped[list["OfferRow"]] = relationship(back_populates="message")
 

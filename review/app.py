@@ -68,7 +68,7 @@ def _templates() -> Jinja2Templates:
                              undefined=jinja2.StrictUndefined)
     env.filters["when"] = when
     env.globals.update(LABELS=fields.LABELS, KINDS=fields.KINDS, STATUSES=fields.STATUSES,
-                       STATES=review_queue.STATES, STATE_LABELS=STATE_LABELS, ACTION_LABELS=ACTION_LABELS,
+                       STATES=review_queue.STATES, FAILED_REASON=review_queue.FAILED_REASON, STATE_LABELS=STATE_LABELS, ACTION_LABELS=ACTION_LABELS,
                        as_text=fields.as_text)
     return Jinja2Templates(env=env)
 

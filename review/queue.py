@@ -10,11 +10,14 @@ from sqlalchemy.orm import Session
 
 from review.fields import KEY_COLUMNS, lookup
 from store.schema import Message, MessageState, OfferRow, ReviewState
+from store.status import FAILED_REASON, reason
 
-#: Filter value → Dutch label; "open" is pending offers plus failed messages.
+#: Filter value → Dutch label; "open" is pending offers plus failed messages; "problems" lists
+#: every message with something that could not be read (a refused attachment, text cut off).
 STATES = {"open": "te doen", "pending": "te beoordelen", "failed": "niet gelukt",
-          "auto_accepted": "automatisch geaccepteerd", "approved": "goedgekeurd",
-          "corrected": "verbeterd", "rejected": "afgewezen"}
+          "problems": "met problemen", "auto_accepted": "automatisch geaccepteerd",
+          "approved": "goedgekeurd", "corrected": "verbeterd", "rejected": "afgewezen"}
+
 LIMIT = 500
 #: Only what the list shows: never the raw bytes or the parsed text.
 MESSAGE_COLUMNS = (Message.id.label("message_pk"), Message.subject, Message.kind, Message.received_at)
@@ -94,14 +97,18 @@ def items(session: Session, filters: Filters, now: datetime, limit: int = LIMIT)
             found.append(QueueItem("offer", row.id, row.message_pk, lowest_confidence(row.confidence),
                                    row.review_state, row.municipality, row.location, row.subject,
                                    row.kind, row.received_at, locked_by=locked, reviewed_by=row.reviewed_by))
-    if filters.state in ("open", "failed") and not filters.gemeente:
-        query = select(*MESSAGE_COLUMNS, Message.error).where(Message.state == MessageState.FAILED)
+    if filters.state in ("open", "failed", "problems") and not filters.gemeente:
+        if filters.state == "problems":
+            condition = (Message.state == MessageState.FAILED) | Message.problems.is_not(None)
+        else:
+            condition = Message.state == MessageState.FAILED
+        query = select(*MESSAGE_COLUMNS, Message.state, Message.error, Message.problems).where(condition)
         if filters.kind:
             query = query.where(Message.kind == filters.kind)
         for message in session.execute(query):
-            found.append(QueueItem("message", message.message_pk, message.message_pk, 0.0, "failed", None,
-                                   None, message.subject, message.kind, message.received_at,
-                                   error=(message.error or "").splitlines()[0] if message.error else None))
+            found.append(QueueItem("message", message.message_pk, message.message_pk, 0.0, message.state,
+                                   None, None, message.subject, message.kind, message.received_at,
+                                   error=reason(message.problems, message.error)))
     found.sort(key=lambda item: (item.score, item.type != "message", item.message_pk, item.id))
     return found[:limit]
 
@@ -114,6 +121,8 @@ def counts(session: Session) -> dict[str, int]:
             out[state] = number
     out["failed"] = session.scalar(select(func.count()).select_from(Message)
                                    .where(Message.state == MessageState.FAILED)) or 0
+    out["problems"] = session.scalar(select(func.count()).select_from(Message).where(
+        (Message.state == MessageState.FAILED) | Message.problems.is_not(None))) or 0
     out["open"] = out["pending"] + out["failed"]
     return out
 

@@ -133,7 +133,7 @@ def store_raw_many(session: Session, messages: list[RawMessage]) -> list[Stored]
             sha256=sha, body_sha256=body, message_id=message_id, source=message.source, folder=message.folder,
             uidvalidity=message.uidvalidity, uid=message.uid, received_at=message.received_at or utcnow(),
             raw=message.raw, size=len(message.raw), state=MessageState.NEW))
-        problems[sha] = ids[position][1] + notes
+        problems[sha] = [{**note, "stage": "store"} for note in ids[position][1] + notes]
         row["problems"] = problems[sha] or None
         new_rows[sha], positions[sha] = row, position
         owner.append(sha)

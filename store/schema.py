@@ -60,7 +60,7 @@ class Message(Base):
     parsed: Mapped[dict | None] = mapped_column(JSON)     # new_text, signature, quoted, ... for review
     extractor_version: Mapped[str | None] = mapped_column(String(40))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    problems: Mapped[list | None] = mapped_column(JSON)   # [{"code": str, "text": str (Dutch)}, ...]
+    problems: Mapped[list | None] = mapped_column(JSON(none_as_null=True))   # [{"code": str, "text": str (Dutch)}, ...]
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))   # processing starts
 
     offers: Mapped[list["OfferRow"]] = relationship(back_populates="message")

@@ -1,7 +1,12 @@
 """The flow, one way: source → raw store → parse → extract → store.
 
-Each raw message is committed in its own transaction before it is parsed, so a
-crash never loses one and every message can be reprocessed by a newer extractor.
+Raw messages are committed (in batches) before anything parses them, so a crash never
+loses one and every message can be reprocessed by a newer extractor. Each message is then
+read (parsed and extracted) in a child process under a time and memory budget
+(`vng_ingest.reader`): a message that exceeds it is stored `failed` with its reason and the
+queue moves on. Before a message is read its `attempts` count is committed, so a message
+that brings the whole program down is not read first again and again: after
+`MAX_ATTEMPTS` it is stored `failed` too.
 """
 
 from __future__ import annotations
@@ -12,12 +17,14 @@ from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import select
 
-from parsers.extract import EXTRACTOR_VERSION, read_message
+from parsers.extract import EXTRACTOR_VERSION
+from parsers.message import ParsedMessage, Problem
 from store import Store
-from store.messages import pending_ids, store_raw_many
-from store.offers import replace_offers
-from store.schema import Message, MessageState, utcnow
-from vng_ingest.models import Kind, RawMessage
+from store.messages import fit_columns, store_raw_many
+from store.offers import HUMAN_STATES, replace_offers
+from store.schema import Message, MessageState, OfferRow, utcnow
+from vng_ingest.models import Extraction, Kind, RawMessage
+from vng_ingest.reader import Reader, shared_reader
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +33,7 @@ log = logging.getLogger(__name__)
 class IngestResult:
     new: list[int] = field(default_factory=list)
     duplicates: int = 0
+    not_stored: int = 0          # refused by the database even row by row (logged by position)
 
 
 @dataclass
@@ -38,6 +46,11 @@ class ProcessResult:
 
 
 BATCH = 200
+#: How often reading a message may be started before it is stored `failed` (the program was
+#: stopped while reading it: killed, out of memory, power cut).
+MAX_ATTEMPTS = 2
+#: Problems that mean nothing of the message could be read: the message is stored `failed`.
+UNREADABLE = {"unreadable", "too_slow", "reader_stopped", "interrupted"}
 
 
 def ingest(store: Store, messages: Iterable[RawMessage], on_each: Callable[[int], None] | None = None) -> IngestResult:
@@ -47,7 +60,9 @@ def ingest(store: Store, messages: Iterable[RawMessage], on_each: Callable[[int]
         with store.session() as session:
             stored = store_raw_many(session, batch)
         for item in stored:
-            if item.created:
+            if item.pk is None:
+                result.not_stored += 1
+            elif item.created:
                 result.new.append(item.pk)
             else:
                 result.duplicates += 1
@@ -67,48 +82,83 @@ def _batches(items: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage
         yield batch
 
 
-def process(store: Store, ids: Iterable[int] | None = None) -> ProcessResult:
-    """Parse and extract the given (default: all new) messages and store what they offer."""
+def process(store: Store, ids: Iterable[int] | None = None, reader: Reader | None = None) -> ProcessResult:
+    """Read the given (default: all new) messages and store what they offer, one at a time."""
+    reader = reader or shared_reader()
     if ids is None:
-        with store.session() as session:
-            ids = pending_ids(session)
+        ids = pending_ids(store)
     result = ProcessResult()
     for pk in ids:
+        started = _start_attempt(store, pk)
+        if started is None:
+            parsed, extraction = interrupted()
+        else:
+            parsed, extraction = reader.read(*started)
         with store.session() as session:
-            message = session.get(Message, pk)
-            _process_one(session, message, result)
+            _store_reading(session, session.get(Message, pk), parsed, extraction, result)
     return result
 
 
-def _process_one(session, message: Message, result: ProcessResult) -> None:
-    parsed, extraction = read_message(message.raw)
-    message.subject = parsed.subject[:2000]
-    message.from_addr = parsed.from_addr
+def pending_ids(store: Store) -> list[int]:
+    """Messages waiting to be read: fresh ones first, then those whose reading was interrupted."""
+    with store.session() as session:
+        query = (select(Message.id).where(Message.state == MessageState.NEW)
+                 .order_by(Message.attempts, Message.id))
+        return list(session.scalars(query))
+
+
+def _start_attempt(store: Store, pk: int) -> tuple[bytes, Kind | None] | None:
+    """Count the attempt (committed before reading): the bytes, and the kind a person chose
+    (their re-classification wins over triage); None when reading was interrupted too often."""
+    with store.session() as session:
+        message = session.get(Message, pk)
+        if message.state == MessageState.NEW and (message.attempts or 0) >= MAX_ATTEMPTS:
+            return None
+        message.attempts = (message.attempts or 0) + 1
+        return message.raw, Kind(message.kind) if message.kind_reviewed_by else None
+
+
+def interrupted() -> tuple[ParsedMessage, Extraction]:
+    text = (f"Het lezen van dit bericht is {MAX_ATTEMPTS} keer begonnen en niet afgemaakt (het programma "
+            "werd gestopt). Lees het bericht zelf en voer de gegevens zo nodig met de hand in.")
+    parsed = ParsedMessage(errors=["reading was interrupted too often"])
+    parsed.problems.append(Problem("interrupted", text))
+    return parsed, Extraction(Kind.OTHER, kind_confidence=0.0, error=f"interrupted {MAX_ATTEMPTS} times")
+
+
+def _store_reading(session, message: Message, parsed: ParsedMessage, extraction: Extraction,
+                   result: ProcessResult) -> None:
+    unreadable = next((p for p in parsed.problems if p.code in UNREADABLE), None)
+    values, notes = fit_columns(Message, {"subject": parsed.subject, "from_addr": parsed.from_addr,
+                                          "error": extraction.error or (unreadable.text if unreadable else None)})
+    message.subject, message.from_addr, error = values["subject"], values["from_addr"], values["error"]
     message.sent_at = parsed.date
     message.parsed = summary(parsed)
-    if message.kind_reviewed_by:
-        extraction = _keep_reviewed_kind(message, parsed, extraction)
-    else:
+    stored = [p for p in message.problems or [] if p.get("stage") == "store"]
+    message.problems = stored + [{"code": p.code, "text": p.text} for p in parsed.problems] + notes or None
+    if not (message.kind_reviewed_by or _decided_by_a_person(session, message) or (unreadable and message.kind)):
         message.kind = extraction.kind.value
         message.kind_confidence = extraction.kind_confidence
     message.extractor_version = EXTRACTOR_VERSION
     message.processed_at = utcnow()
-    message.error = extraction.error
-    message.state = MessageState.FAILED if extraction.error else MessageState.EXTRACTED
-    rows = replace_offers(session, message, extraction.offers, EXTRACTOR_VERSION)
+    message.error = error
+    message.state = MessageState.FAILED if error else MessageState.EXTRACTED
+    message.attempts = 0                 # counts only readings that were started and never finished
+    rows = replace_offers(session, message, extraction.offers, EXTRACTOR_VERSION) if not error else []
     result.processed += 1
-    result.failed += bool(extraction.error)
+    result.failed += bool(error)
     result.offers += len(rows)
     result.needs_review += sum(row.needs_review for row in rows)
     result.kinds[message.kind] = result.kinds.get(message.kind, 0) + 1
-    if extraction.error:
-        log.warning("message %s could not be parsed: %s", message.id, extraction.error.splitlines()[0])
+    if error:
+        log.warning("message %s could not be read (%s)", message.id, unreadable.code if unreadable
+                    else extraction.error.split(":")[0])
 
 
-def _keep_reviewed_kind(message: Message, parsed, extraction):
-    """A person's re-classification stands: extract again under the kind they chose."""
-    from parsers.extract import extract_as
-    return extract_as(parsed, Kind(message.kind), extraction)
+def _decided_by_a_person(session, message: Message) -> bool:
+    """A person approved, corrected or rejected an offer of this message: its kind stands."""
+    return session.scalar(select(OfferRow.id).where(OfferRow.message_pk == message.id,
+                                                    OfferRow.review_state.in_(HUMAN_STATES)).limit(1)) is not None
 
 
 def summary(parsed) -> dict:
@@ -125,8 +175,10 @@ def summary(parsed) -> dict:
 
 
 def reprocess_ids(store: Store, only_older: bool = False) -> list[int]:
+    """Messages a newer extractor may read again: never those whose bytes retention erased
+    (reading nothing would turn them into `other`; their offers stay as they are)."""
     with store.session() as session:
-        query = select(Message.id).order_by(Message.id)
+        query = select(Message.id).where(Message.size > 0).order_by(Message.id)
         if only_older:
             query = query.where((Message.extractor_version != EXTRACTOR_VERSION)
                                 | Message.extractor_version.is_(None))

@@ -71,7 +71,8 @@ def reader_died(exitcode: int | None) -> tuple[ParsedMessage, Extraction]:
 
 
 def _child(connection: Connection, read: ReadFunction, memory: int | None) -> None:
-    """Child loop: read messages until the parent closes the pipe."""
+    """Child loop: read messages until the parent closes the pipe (or dies: then so does the child)."""
+    _die_with_parent()
     if memory:
         _limit_memory(memory)
     while True:
@@ -91,6 +92,16 @@ def _child(connection: Connection, read: ReadFunction, memory: int | None) -> No
         except Exception as error:  # noqa: BLE001 - e.g. a result that cannot be pickled
             connection.send(stopped(Problem("reader_stopped", "Het lezen van dit bericht is mislukt."),
                                     f"stopped: result could not be returned ({type(error).__name__})"))
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel stops this child when the process that started it dies (PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)     # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _limit_memory(extra: int) -> None:

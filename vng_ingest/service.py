@@ -82,26 +82,27 @@ def run_forever(config: Config, store: Store) -> int:
 
 
 def status(config: Config, store: Store) -> str:
-    from store.messages import counts_by_kind, counts_by_state, failures
-    from store.status import last_polls, last_report
+    from store.messages import counts_by_kind, counts_by_state
+    from store.status import last_polls, last_report, problem_counts, problem_messages, reason
     with store.session() as session:
         states = counts_by_state(session)
         kinds = counts_by_kind(session)
-        failed = failures(session)
+        problems = problem_counts(session)
+        troubled = problem_messages(session)
         polls = last_polls(session)
         report = last_report(session)
     lines = [f"database: {store.engine.url.render_as_string(hide_password=True)}",
              "messages per state: " + (", ".join(f"{k} {v}" for k, v in sorted(states.items())) or "none"),
-             "messages per kind: " + (", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none")]
+             "messages per kind: " + (", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none"),
+             "messages with problems: " + (", ".join(f"{k} {v}" for k, v in sorted(problems.items())) or "none")]
     for poll in polls:
         lines.append(f"last poll {poll.account} {poll.folder}: {_when(poll.last_poll_at)}, last success "
                      f"{_when(poll.last_success_at)}" + (f", error: {poll.last_error}" if poll.last_error else ""))
     if not polls:
         lines.append("last poll: never (IMAP) or local source")
     lines.append(f"last report: {_when(report.generated_at)} {report.path}" if report else "last report: never")
-    for message in failed:
-        first = (message.error or "").splitlines()[0] if message.error else ""
-        lines.append(f"failed: message {message.id}: {first}")
+    for message in troubled:
+        lines.append(f"{message.state}: message {message.id}: {reason(message.problems, message.error)}")
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from store.messages import store_raw
 from store.offers import replace_offers
 from store.retention import Purged, RetentionError, purge, purge_personal_data
-from store.schema import AuditEntry, Base, Message, OfferRow, Report
+from store.schema import AuditEntry, Base, Message, OfferRow, Report, ReviewState
 from vng_ingest.models import Contact, Offer, RawMessage
 
 NOW = datetime(2023, 6, 1, tzinfo=timezone.utc)
@@ -77,7 +77,11 @@ e-mail w.oosterbroek@westerveld.nl.
 Met vriendelijke groet,
 Gerrit Vlasblom
 Gemeente Westerveld
-"""
+
+> Van: VNG
+> Onderwerp: uitvraag opvanglocaties
+""" + "".join(f"> Regel {n} van de uitvraag, lang genoeg om de tekst over meer pagina's te verdelen.\n"
+            for n in range(120))
 #: Every form in which the old message's people could survive: sender, contact, a corrected phone.
 PLANTED = ("Vlasblom", "Oosterbroek", "Wilhelmina", "41827395", "98765432")
 RECEIVED = datetime(2022, 3, 3, 9, tzinfo=timezone.utc)
@@ -94,8 +98,10 @@ def seed_old_mail_reviewed_and_reported(store, folder):
     with store.session() as session:
         old = store_raw(session, RawMessage(raw=PLANTED_MAIL.encode(), source="test", received_at=RECEIVED)).pk
     process(store, [old])
+    process(store, [old])        # a second extraction leaves the first one's pages free, not wiped
     with store.session() as session:
-        row = session.scalars(select(OfferRow).where(OfferRow.message_pk == old)).one()
+        row = session.scalars(select(OfferRow).where(OfferRow.message_pk == old,
+                                                     OfferRow.review_state == ReviewState.PENDING)).one()
         assert row.contact_name == "Wilhelmina Oosterbroek"      # the extractor found the contact
         values = {c: getattr(row, c) for c in ("municipality", "location", "address", "postcode", "place",
                                                "available_from", "available_until", "places", "places_max",
@@ -128,9 +134,10 @@ def check_erased(store, old, report):
         assert (message.raw, message.parsed, message.subject, message.from_addr) == (b"", None, None,
                                                                                      "@westerveld.nl")
         assert message.sha256 and message.message_id == "retentie-1@westerveld.nl"
-        offer = session.scalars(select(OfferRow).where(OfferRow.message_pk == old)).one()
-        assert (offer.location, offer.places, offer.contact_phone, offer.evidence) == ("Sporthal De Koele", 45,
-                                                                                       None, {})
+        offers = session.scalars(select(OfferRow).where(OfferRow.message_pk == old)).all()
+        assert [(o.contact_name, o.contact_phone, o.evidence) for o in offers] == [(None, None, {})] * 2
+        offer = next(o for o in offers if o.review_state == ReviewState.CORRECTED)
+        assert (offer.location, offer.places) == ("Sporthal De Koele", 45)
         corrected = session.scalars(select(AuditEntry).where(AuditEntry.entity_id == offer.id,
                                                              AuditEntry.field == "contact_phone")).one()
         assert (corrected.actor, corrected.action, corrected.old, corrected.new) == ("anna", "correct",
@@ -149,7 +156,7 @@ def test_purge_leaves_nothing_of_the_people_in_the_sqlite_file_or_earlier_workbo
     old, report = seed_old_mail_reviewed_and_reported(store, tmp_path / "reports")
     assert all(p.encode() in database_bytes(fresh_sqlite_url) for p in PLANTED)
     purged = purge(store, 365, now=PURGE_AT)
-    assert (purged.messages, purged.senders, purged.offers, purged.workbooks) == (1, 1, 1, 1)
+    assert (purged.messages, purged.senders, purged.offers, purged.workbooks) == (1, 1, 2, 1)
     assert purged.audit_values >= 1
     check_erased(store, old, report)
     store.dispose()

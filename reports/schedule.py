@@ -30,10 +30,12 @@ def report_trigger(config: Config) -> CronTrigger:
 def run_report_job(config: Config, store: Store) -> None:
     """Write the workbook and mail it when recipients are configured; failures are logged, not raised."""
     from reports.mail import MailError
-    from reports.weekly import generate_report
+    from reports.weekly import ReportWriteError, generate_report
     send = bool(config.report.smtp and config.report.recipients)
     try:
         generate_report(config, store, send=send)
+    except ReportWriteError as error:
+        log.error("weekly report not written: %s", error)
     except MailError:
         # The reason (which may name a recipient) is in the report's row: `vng-ingest status`.
         log.error("weekly report written but not mailed; the reports table says why")

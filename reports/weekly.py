@@ -1,8 +1,10 @@
 """The weekly report: read the store, compute, write the workbook, record it, optionally mail it.
 
-Files: ``<report.folder>/opvanglocaties-YYYY-MM-DD.xlsx`` (the date in Europe/Amsterdam). A second
-report on the same day overwrites that day's file (the latest state is what counts; the
-``reports`` table keeps a row, with checksum and snapshot, for every run). The file on disk is the
+Files: ``<report.folder>/opvanglocaties-YYYY-MM-DD.xlsx`` (the date in Europe/Amsterdam). A file is
+never overwritten: a second report on the same day is ``opvanglocaties-YYYY-MM-DD-2.xlsx``, and so
+on, so the path and sha256 in each ``reports`` row stay true. The workbook is written to a temporary
+file in the same folder and linked into place only when complete; if writing fails (disk full, no
+permission) the temporary file is removed and ``ReportWriteError`` raised. The file on disk is the
 full version with contact details; a recipient without ``include_contacts`` is mailed a version
 built without those columns, which is not stored.
 
@@ -13,16 +15,20 @@ the file is ``now``.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import select
 
 from reports import labels as L
 from reports.changes import build_snapshot, diff
 from reports.counting import available_on, coming_mondays, overview
 from reports.data import AMSTERDAM, as_utc, collect, locations_frame, province_order, region_order
+from reports.files import ReportWriteError, write_new_file  # noqa: F401 - raised through generate_report
 from reports.mail import Delivery, MailError, send
 from reports.workbook import ReportContent, build_workbook, subtitle, workbook_bytes
 from store import Store
@@ -32,8 +38,10 @@ from vng_ingest.config import Config
 log = logging.getLogger(__name__)
 
 
-def report_filename(content: ReportContent) -> str:
-    return f"opvanglocaties-{content.today.isoformat()}.xlsx"
+def report_filename(content: ReportContent, number: int = 1) -> str:
+    """``opvanglocaties-YYYY-MM-DD.xlsx``; the n-th report of a day gets ``-n`` before the suffix."""
+    suffix = "" if number == 1 else f"-{number}"
+    return f"opvanglocaties-{content.today.isoformat()}{suffix}.xlsx"
 
 
 def build_content(config: Config, store: Store, now: datetime) -> ReportContent:
@@ -53,11 +61,15 @@ def build_content(config: Config, store: Store, now: datetime) -> ReportContent:
         changes=diff(previous, snapshot), previous=previous, snapshot=snapshot, pending=given.pending)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+def free_names(store: Store, folder: Path, content: ReportContent) -> Iterator[Path]:
+    """The day's report names in order, leaving out those an earlier report row recorded (even if
+    its file was since removed: that row's path must not come to name a different file)."""
+    with store.session() as session:
+        recorded = set(session.scalars(select(Report.path)))
+    for number in itertools.count(1):
+        path = folder / report_filename(content, number)
+        if str(path) not in recorded:
+            yield path
 
 
 @dataclass
@@ -78,12 +90,12 @@ def generate_report(config: Config, store: Store, send: bool = False, now: datet
     ``now`` (default: the current time; a naive value is taken as UTC) fixes the report's moment:
     "today" for the counting is its date in Europe/Amsterdam. Raises ``reports.mail.MailError``
     when sending fails; the workbook is written and its row recorded (with the error) before that.
+    Raises ``ReportWriteError`` when the workbook cannot be written (nothing is recorded then).
     """
     now = as_utc(now or datetime.now(timezone.utc)).replace(microsecond=0)
     content = build_content(config, store, now)
     full = workbook_bytes(build_workbook(content, include_contacts=True), now)
-    path = Path(config.report.folder) / report_filename(content)
-    _write_atomically(path, full)
+    path = write_new_file(full, free_names(store, Path(config.report.folder), content))
     totals = totals_now(content)
     with store.session() as session:
         row = Report(generated_at=now, period_start=content.period_start, period_end=now, path=str(path),
@@ -94,12 +106,12 @@ def generate_report(config: Config, store: Store, send: bool = False, now: datet
         report_id = row.id
     log.info("report written: %s (%d locations, %d places now)", path.name, totals.locations, totals.places)
     if send:
-        _mail(config, store, report_id, content, full, totals)
+        _mail(config, store, report_id, content, path.name, full, totals)
     return path
 
 
-def _mail(config: Config, store: Store, report_id: int, content: ReportContent, full: bytes,
-          totals: Totals) -> None:
+def _mail(config: Config, store: Store, report_id: int, content: ReportContent, filename: str,
+          full: bytes, totals: Totals) -> None:
     smtp, recipients = config.report.smtp, config.report.recipients
     sent: list[str] = []
     error: str | None = None
@@ -118,7 +130,7 @@ def _mail(config: Config, store: Store, report_id: int, content: ReportContent, 
                 attachment = without
             deliveries.append(Delivery(recipient.email, mail_subject(content),
                                        mail_body(content, totals, recipient.include_contacts),
-                                       report_filename(content), attachment))
+                                       filename, attachment))
         sent = send(smtp, deliveries)
     except MailError as failure:
         error = str(failure)

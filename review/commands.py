@@ -51,7 +51,8 @@ def cmd_export_labels(args, config: Config) -> int:
     with _store(config).session() as session:
         result = export_labels(session, folder)
     print(f"wrote {len(result.written)} reviewed messages to {folder} (truth.jsonl); "
-          f"{result.skipped} reviewed in part were left out")
+          f"{result.skipped} reviewed in part were left out"
+          + (f"; {result.erased} whose text was erased (retention) were left out" if result.erased else ""))
     return 0
 
 

@@ -1,9 +1,11 @@
 """Reviewed decisions as a labelled corpus (shared/corpus/SCHEMA.md), and scoring the extractor on it.
 
 ``export_labels`` writes each fully reviewed message's raw bytes as ``<Message-ID>.eml``
-plus one ``truth.jsonl`` line per message. ``score_labels`` runs the current extractor
-over such a folder and scores it with the project's scorer (``shared/bench/score.py``,
-loaded by path when present), or with the few metrics below when it is not.
+plus one ``truth.jsonl`` line per message. A message whose text retention erased is left out
+and counted: without its mail the extractor reads nothing, and a person's decision about it
+can no longer be scored. ``score_labels`` runs the current extractor over such a folder and
+scores it with the project's scorer (``shared/bench/score.py``, loaded by path when present),
+or with the few metrics below when it is not.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 class ExportResult:
     written: list[str] = field(default_factory=list)
     skipped: int = 0          # reviewed in part: some offer still pending or only machine-accepted
+    erased: int = 0           # reviewed, but its text was erased by retention
 
 
 def file_name(message: Message, taken: set[str]) -> str:
@@ -64,6 +67,9 @@ def export_labels(session: Session, folder: Path) -> ExportResult:
     result = ExportResult()
     lines = []
     for message in session.scalars(query):
+        if not message.raw:
+            result.erased += 1
+            continue
         record = labelled_record(message)
         if record is None:
             result.skipped += 1

@@ -94,12 +94,17 @@ def cmd_enable(args, config: Config) -> int:
 
 
 def cmd_purge(args, config: Config) -> int:
-    from store.retention import purge_personal_data
+    from store.retention import purge
     days = args.days if args.days is not None else config.retention.personal_data_days
-    with _store(config).session() as session:
-        purged = purge_personal_data(session, days)
-    print(f"personal data erased from {purged.messages} messages and {purged.offers} offers "
-          f"(older than {days} days)" if days else "retention is off (retention.personal_data_days: null)")
+    if days is None:
+        print("retention is off (retention.personal_data_days: null); nothing erased")
+        return 0
+    if days < 0:
+        print(f"purge: --days must be 0 or more (got {days})", file=sys.stderr)
+        return 2
+    print("erasing personal data of all messages received before now" if days == 0 else
+          f"erasing personal data of messages received more than {days} days ago")
+    print(purge(_store(config), days).text())
     return 0
 
 

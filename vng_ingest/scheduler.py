@@ -58,11 +58,10 @@ def poll_job(config: Config, store: Store, holder: str | None = None, force: boo
 
 def retention_job(config: Config, store: Store) -> None:
     """Daily: erase personal data older than the configured retention."""
-    from store.retention import purge_personal_data
-    with store.session() as session:
-        purged = purge_personal_data(session, config.retention.personal_data_days)
-    if purged.messages:
-        log.info("retention: personal data erased from %d messages, %d offers", purged.messages, purged.offers)
+    from store.retention import purge
+    purged = purge(store, config.retention.personal_data_days)
+    if purged.anything:
+        log.info("retention: %s", purged.text())
 
 
 def build_scheduler(config: Config, store: Store, holder: str | None = None):

@@ -161,11 +161,3 @@ def test_empty_store_gives_a_valid_workbook(config, store):
     assert sheet_rows(path, "Locaties") == []
     assert overview_block(path, "Plekken per provincie")["Totaal"] == [0] * 9
 
-
-def test_same_day_overwrites_the_file(config, store, week):
-    first = generate_report(config, store, now=MONDAY)
-    second = generate_report(config, store, now=MONDAY.replace(hour=15))
-    assert first == second
-    assert sorted(p.name for p in config.report.folder.iterdir()) == ["opvanglocaties-2022-03-07.xlsx"]
-    with store.session() as session:
-        assert session.query(Report).count() == 2

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from review import actions
+from review.fields import FIELDS
 from review.security import session_secret
 from review.users import authenticate
 from store.schema import Message, OfferRow
@@ -102,3 +103,27 @@ def test_session_secret_file_is_private(server):
     path = Path(config.database.url[len("sqlite:///"):]).parent / "review-session-secret"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(first) >= 40 and session_secret(config) == first
+
+
+def _approve(server, offer_id: int) -> None:
+    with server.store.session() as session:
+        row = session.get(OfferRow, offer_id)
+        actions.review_offer(session, row, "anna", row.version, "approve", {c: getattr(row, c) for c in FIELDS})
+
+
+def test_export_labels_after_a_purge_leaves_erased_messages_out_and_counts_them(server, config_file, tmp_path):
+    _, (purged_id,) = server.seed("Wij bieden 40 plekken in Sporthal De Vliet.", [offer("Sporthal De Vliet", 40, 0.3)])
+    _approve(server, purged_id)
+    purge = _cli(config_file, "purge", "--days", "0")
+    assert purge.returncode == 0, purge.stderr
+    assert _cli(config_file, "reprocess", "--all").returncode == 0      # an erased message read again
+    _, (kept_id,) = server.seed("Wij bieden 25 plekken in Hotel Noord.", [offer("Hotel Noord", 25, 0.3)])
+    _approve(server, kept_id)
+
+    folder = tmp_path / "labels"
+    done = _cli(config_file, "export-labels", str(folder))
+    assert done.returncode == 0, done.stderr
+    assert "wrote 1 reviewed messages" in done.stdout and "1 whose text was erased" in done.stdout
+    (record,) = [json.loads(line) for line in (folder / "truth.jsonl").read_text().splitlines()]
+    assert record["kind"] == "offer" and [o["location"] for o in record["offers"]] == ["Hotel Noord"]
+    assert [p.name for p in folder.glob("*.eml")] == [record["file"]]

@@ -19,6 +19,8 @@ a database URL is shown with ``hide_password``.
 from __future__ import annotations
 
 import errno
+import os
+from pathlib import Path
 
 #: Exit statuses of every command (documented in README.md).
 EXIT_OK = 0
@@ -130,6 +132,8 @@ def database_problem(error: Exception, url: str) -> OperatorError | None:
         return None
     cause = getattr(error, "orig", None) or error
     text = _first_line(cause).lower()
+    if url.startswith("sqlite") and (problem := _sqlite_folder_problem(url)):
+        return problem
     for words, kind, meaning in SQLITE_PROBLEMS:
         if words in text:
             return kind(f"{shown}: {meaning}")
@@ -138,6 +142,28 @@ def database_problem(error: Exception, url: str) -> OperatorError | None:
     if isinstance(error, OperationalError) and not url.startswith("sqlite"):
         return DatabaseUnreachable(f"{shown}: the database cannot be reached or refused the "
                                    f"connection ({_server_reason(text)})")
+    return None
+
+
+def _sqlite_folder_problem(url: str) -> StorageError | None:
+    """Whether the SQLite file's folder is on a full or read-only disk (SQLite's own words vary)."""
+    from sqlalchemy.engine import make_url
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return None
+    folder = Path(database).resolve().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        disk = os.statvfs(folder)
+    except OSError:
+        return None
+    if disk.f_flag & os.ST_RDONLY:
+        return StorageError(f"{safe_url(url)}: the database's folder {folder} is on a read-only file system")
+    if disk.f_bavail == 0:
+        return StorageError(f"{safe_url(url)}: the disk of the database is full ({folder})")
+    if not os.access(folder, os.W_OK):
+        return StorageError(f"{safe_url(url)}: the database's folder {folder} is not writable")
     return None
 
 

@@ -166,6 +166,11 @@ def test_special_file_named_eml_is_refused_not_read(tmp_path, mail, kind):
     assert message_count(tmp_path) == 3
 
 
+def test_extract_refuses_a_fifo(tmp_path):
+    os.mkfifo(tmp_path / "pipe.eml")
+    one_line(cli("extract", str(tmp_path / "pipe.eml"), cwd=tmp_path, timeout=120), 2, "pipe.eml", "pipe")
+
+
 def test_special_files_in_a_folder_are_skipped_with_a_reason(tmp_path, mail):
     os.mkfifo(mail / "pipe.eml")
     path = sqlite_config(tmp_path)

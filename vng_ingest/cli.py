@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from vng_ingest.config import Config, load_config
-from vng_ingest.errors import EXIT_OK, EXIT_OPERATOR_ERROR, EXIT_SOURCE_FAILED, operator_error
+from vng_ingest.errors import EXIT_OK, EXIT_OPERATOR_ERROR, EXIT_SOURCE_FAILED, PathError, operator_error
 
 log = logging.getLogger("vng_ingest")
 
@@ -61,10 +61,15 @@ def cmd_import(args, config: Config) -> int:
 
 
 def cmd_extract(args, config: Config) -> int:
+    from ingest.local import RefusedFile, read_regular
     from parsers.extract import read_message
     for name in args.files:
         path = Path(name)
-        _, extraction = read_message(path.read_bytes())
+        try:
+            raw, _ = read_regular(path)
+        except RefusedFile as error:
+            raise PathError(str(error)) from None
+        _, extraction = read_message(raw)
         print(json.dumps(extraction.record(file=path.name, with_meta=not args.plain), ensure_ascii=False))
     return 0
 

@@ -166,6 +166,16 @@ def test_special_file_named_eml_is_refused_not_read(tmp_path, mail, kind):
     assert message_count(tmp_path) == 3
 
 
+def test_eml_over_the_size_budget_is_refused_before_reading(tmp_path, mail):
+    big = tmp_path / "big.eml"
+    with big.open("wb") as handle:                 # sparse: over the 64 MB budget without the disk space
+        handle.truncate(65 * 1024 * 1024)
+    path = sqlite_config(tmp_path)
+    done = cli("--config", str(path), "import", "-q", str(big), str(mail), cwd=tmp_path)
+    one_line(done, 2, "big.eml", "MB")
+    assert message_count(tmp_path) == 3
+
+
 def test_extract_refuses_a_fifo(tmp_path):
     os.mkfifo(tmp_path / "pipe.eml")
     one_line(cli("extract", str(tmp_path / "pipe.eml"), cwd=tmp_path, timeout=120), 2, "pipe.eml", "pipe")

@@ -8,7 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
-from vng_ingest.config import Config, ConfigError, load_config
+from vng_ingest.config import Config, load_config
+from vng_ingest.errors import EXIT_OK, EXIT_OPERATOR_ERROR, EXIT_SOURCE_FAILED, PathError, operator_error
 
 log = logging.getLogger("vng_ingest")
 
@@ -28,30 +29,47 @@ def cmd_run(args, config: Config) -> int:
     from vng_ingest.service import run_forever, run_once
     if args.once:
         summary = run_once(config, _store(config), write_report=not args.no_report)
-        print(summary.text())
-        return 0
+        return _finish(summary)
     return run_forever(config, _store(config))
 
 
 def cmd_poll(args, config: Config) -> int:
     from vng_ingest.service import poll_once
     summary = poll_once(config, _store(config))
+    return _finish(summary)
+
+
+def _finish(summary) -> int:
+    """Print a poll's summary; a source that failed is one line on stderr and exit status 1."""
     print(summary.text())
-    return 0 if not summary.source_error else 1
+    if summary.source_error:
+        print(f"source error: {summary.source_error}", file=sys.stderr)
+        return EXIT_SOURCE_FAILED
+    return EXIT_OK
 
 
 def cmd_import(args, config: Config) -> int:
+    from ingest.local import split_readable
     from vng_ingest.service import import_paths
-    summary = import_paths(config, _store(config), [Path(p) for p in args.paths], progress=not args.quiet)
-    print(summary.text())
-    return 0
+    readable, refused = split_readable([Path(p) for p in args.paths])
+    if readable:
+        summary = import_paths(config, _store(config), readable, progress=not args.quiet)
+        print(summary.text())
+    for line in refused:
+        print(f"not imported: {line}", file=sys.stderr)
+    return EXIT_OPERATOR_ERROR if refused else EXIT_OK
 
 
 def cmd_extract(args, config: Config) -> int:
+    from ingest.local import RefusedFile, read_regular
     from parsers.extract import read_message
     for name in args.files:
         path = Path(name)
-        _, extraction = read_message(path.read_bytes())
+        try:
+            raw, _ = read_regular(path)
+        except RefusedFile as error:
+            raise PathError(str(error)) from None
+        _, extraction = read_message(raw)
         print(json.dumps(extraction.record(file=path.name, with_meta=not args.plain), ensure_ascii=False))
     return 0
 
@@ -186,20 +204,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Exit status: 0 done, 1 the source or the mailing failed (the data is
+    safe, try later), 2 an operator's mistake, told in one line on stderr without a traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return 0
+        return EXIT_OK
+    url = ""
     try:
         config = load_config(args.config)
-    except ConfigError as error:
-        print(f"config error: {error}", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=logging.DEBUG if args.verbose else config.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    return args.func(args, config)
+        url = config.database.url
+        logging.basicConfig(level=logging.DEBUG if args.verbose else config.log_level,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        return args.func(args, config)
+    except Exception as error:
+        problem = operator_error(error, url)
+        if problem is None:
+            raise
+        print(problem.line(), file=sys.stderr)
+        return problem.exit_status
 
 
 if __name__ == "__main__":

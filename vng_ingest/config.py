@@ -10,16 +10,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from vng_ingest.errors import ConfigError, safe_url
+
+__all__ = ["Config", "ConfigError", "load_config", "SAMPLE_MAILBOX"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SAMPLE_MAILBOX = PACKAGE_DIR / "samples" / "mailbox"
-
-
-class ConfigError(Exception):
-    """A config problem, already phrased as the one line the user sees."""
 
 
 class Strict(BaseModel):
@@ -94,6 +95,23 @@ class SourceConfig(Strict):
 class DatabaseConfig(Strict):
     url: str = "sqlite:///data/vng-ingest.sqlite"
 
+    @field_validator("url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        """A URL SQLAlchemy can parse, of a database kind it has a driver for."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ValueError("not a database URL (e.g. sqlite:///data/vng-ingest.sqlite)") from None
+        try:
+            parsed.get_dialect()
+        except NoSuchModuleError:
+            raise ValueError(f"unknown database kind '{parsed.drivername}' "
+                             f"(use sqlite:///FILE or postgresql+psycopg://USER@HOST/NAME)") from None
+        return url
+
 
 class PollConfig(Strict):
     interval_minutes: float = Field(default=5, gt=0)
@@ -132,6 +150,27 @@ class ScheduleConfig(Strict):
     hour: int = Field(default=8, ge=0, le=23)
     minute: int = Field(default=0, ge=0, le=59)
     timezone: str = "Europe/Amsterdam"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone (e.g. Europe/Amsterdam)") from None
+        return name
+
+    @field_validator("day_of_week")
+    @classmethod
+    def _scheduler_accepts(cls, day_of_week: str) -> str:
+        """The days as the scheduler's cron trigger reads them: 'mon', 'mon-fri', 'mon,thu', '*'."""
+        from apscheduler.triggers.cron import CronTrigger
+        try:
+            CronTrigger(day_of_week=day_of_week)
+        except ValueError:
+            raise ValueError("not a day the scheduler knows (mon, tue, wed, thu, fri, sat, sun, "
+                             "a range like mon-fri or a list like mon,thu)") from None
+        return day_of_week
 
 
 class ReportConfig(Strict):
@@ -187,35 +226,116 @@ def _key(loc: tuple) -> str:
     return ".".join(str(part) for part in loc if not str(part).startswith("function-"))
 
 
-def _describe(error: dict, path: Path) -> str:
+def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
+    """The line (1-based) of the deepest node the path of keys reaches in the YAML document."""
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part),
+                         None)
+            if found is None:
+                break
+            line, node = found[0].start_mark.line + 1, found[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _describe(error: dict, path: Path, document: yaml.Node | None) -> str:
     key = _key(error["loc"]) or "(top level)"
+    line = _line_of(document, error["loc"])
+    where = f"{path}" + (f", line {line}" if line else "")
     kind = error["type"]
     if kind == "extra_forbidden":
-        return f"{path}: unknown key '{key}'"
+        return f"{where}: unknown key '{key}'"
     if kind == "missing":
-        return f"{path}: missing value for '{key}'"
-    return f"{path}: '{key}': {error['msg']} (got {error.get('input')!r})"
+        return f"{where}: missing value for '{key}'"
+    message = error["msg"].removeprefix("Value error, ")
+    got = error.get("input")
+    shown = safe_url(got) if key == "database.url" and isinstance(got, str) else repr(got)
+    return f"{where}: '{key}': {message} (got {shown})"
+
+
+def _duplicate_key(node: yaml.Node, parents: tuple = ()) -> str | None:
+    """'key' at line N appearing a second time in the same mapping (YAML itself keeps the last silently)."""
+    if isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            if found := _duplicate_key(item, parents + (index,)):
+                return found
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    first_line: dict[str, int] = {}
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        line = key.start_mark.line + 1
+        if key.value in first_line:
+            name = _key(parents + (key.value,))
+            return f"line {line}: key '{name}' appears twice (first at line {first_line[key.value]})"
+        first_line[key.value] = line
+        if found := _duplicate_key(value, parents + (key.value,)):
+            return found
+    return None
+
+
+def _read_text(path: Path) -> str:
+    """The config file's text; anything but a readable UTF-8 file is a ConfigError naming it."""
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a config file")
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a regular file")
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read ({error.strerror or error})") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[:error.start].count(b"\n") + 1
+        raise ConfigError(f"{path}, line {line}: not UTF-8 text; save the file as UTF-8") from None
+
+
+def _parse_yaml(text: str, path: Path) -> tuple[object, yaml.Node | None]:
+    """The data and its node tree (for line numbers); a YAML mistake names its line."""
+    loader = yaml.SafeLoader(text)
+    try:
+        document = loader.get_single_node()
+        if document is not None and (duplicate := _duplicate_key(document)):
+            raise ConfigError(f"{path}, {duplicate}")
+        return (loader.construct_document(document) if document is not None else None), document
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None)
+        raise ConfigError(f"{path}{where}: not valid YAML" + (f" ({problem})" if problem else "")) from None
+    finally:
+        loader.dispose()
 
 
 def load_config(path: str | Path | None = None) -> Config:
-    """Read and validate the config; without a file, the embedded default (sample mailbox, SQLite)."""
+    """Read and validate the config; without a file, the embedded default (sample mailbox, SQLite).
+
+    Only the absence of the default ./config.yaml means the default; a file that is there but
+    empty, unreadable or wrong is a ConfigError naming the file.
+    """
     if path is None:
         path = os.environ.get("VNG_INGEST_CONFIG") or "config.yaml"
     path = Path(path)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         if str(path) != "config.yaml":
             raise ConfigError(f"{path}: config file not found")
         return Config().resolve_paths(Path.cwd())
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    data, document = _parse_yaml(_read_text(path), path)
+    if data is None:
+        raise ConfigError(f"{path}: the config file is empty; fill it in, or remove it to use the "
+                          f"bundled sample mailbox")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys")
     try:
         config = Config.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_describe(error.errors()[0], path)) from None
+        raise ConfigError(_describe(error.errors()[0], path, document)) from None
     return config.resolve_paths(path.resolve().parent)

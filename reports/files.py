@@ -13,8 +13,10 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+from vng_ingest.errors import StorageError
 
-class ReportWriteError(Exception):
+
+class ReportWriteError(StorageError):
     """A report file could not be written; no temporary file was left behind."""
 
 

@@ -23,6 +23,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from vng_ingest.errors import DatabaseError
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -32,7 +34,7 @@ SQLITE_BEGIN = "vng_sqlite_begin"    # execution option: begin the transaction a
 BATCH_LEFTOVER = "_alembic_tmp_"     # prefix of the copies Alembic's SQLite batch mode makes
 
 
-class StoreError(Exception):
+class StoreError(DatabaseError):
     """The store cannot be opened or upgraded. The message is one line for the operator."""
 
 

@@ -184,11 +184,15 @@ def _erase_from_workbooks(session: Session, identifying: set[str], roles: set[st
 def reclaim_space(store: Store) -> None:
     """Make erased values unrecoverable from the database files, not just unreachable from tables."""
     engine = store.engine
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        if engine.dialect.name == "sqlite":
-            connection.exec_driver_sql("PRAGMA secure_delete=ON")
-            connection.exec_driver_sql("VACUUM")
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        elif engine.dialect.name == "postgresql":
+    if engine.dialect.name == "sqlite":
+        # Straight on the driver's connection, which store.db keeps out of any transaction until
+        # one is begun (an AUTOCOMMIT execution option would reset it to pysqlite's own handling).
+        with engine.connect() as connection:
+            driver = connection.connection.dbapi_connection
+            driver.execute("PRAGMA secure_delete=ON")
+            driver.execute("VACUUM")
+            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    elif engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(f"VACUUM FULL {', '.join(RECLAIMED_TABLES)}")
     log.info("retention: database space of erased data reclaimed")

@@ -48,7 +48,7 @@ class ProcessResult:
 BATCH = 200
 #: How often reading a message may be started before it is stored `failed` (the program was
 #: stopped while reading it: killed, out of memory, power cut).
-MAX_ATTEMPTS = 2
+MAX_ATTEMPTS = 3
 #: Problems that mean nothing of the message could be read: the message is stored `failed`.
 UNREADABLE = {"unreadable", "too_slow", "reader_stopped", "interrupted"}
 

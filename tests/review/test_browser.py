@@ -194,9 +194,10 @@ def test_failed_message_is_reviewed_by_reclassifying(server, page):
     pk, _ = server.seed("Wat onleesbaars", [], kind="other", state="failed",
                         error="ValueError: kapotte MIME\nTraceback ...")
     login(page, server)
-    assert "kapotte MIME" in page.locator("table.queue").inner_text()
+    assert "kon niet worden verwerkt" in page.locator("table.queue").inner_text()    # Dutch, not the error
     page.locator("table.queue a").first.click()
     page.wait_for_url(f"**/messages/{pk}")
+    assert "kapotte MIME" in page.locator("#problems details").text_content()        # technical detail kept
     page.select_option("select[name=kind]", "auto_reply")
     page.click("text=Soort opslaan")
     page.wait_for_url("**done=kind")

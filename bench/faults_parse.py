@@ -55,7 +55,7 @@ def alternative_mail(plain: str, html: str) -> bytes:
 
 def unclosed_table_mail(rows: int) -> bytes:
     """'<table>' and rows of three unclosed cells: backtracked ~n^5 in the old DATA_TABLE regex."""
-    return alternative_mail("Zie de tabel.", "<table>" + "<tr><td><td><td>" * rows)
+    return alternative_mail("Zie de tabel hieronder voor de locaties.", "<table>" + "<tr><td><td><td>" * rows)
 
 
 def table_html(size: int) -> str:

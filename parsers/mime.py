@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import email
 import email.utils
 import quopri
@@ -23,8 +24,11 @@ from email import policy
 from email.message import Message
 
 from parsers import attachments as attachment_readers
+from parsers import budgets
+from parsers.budgets import thousands
 from parsers.html_text import html_to_text_with_quote
-from parsers.message import Attachment, ParsedMessage
+from parsers.message import (ATTACHMENT_REFUSED, TRUNCATED, UNREADABLE, Attachment,
+                             ParsedMessage)
 from parsers.quotes import split_reply
 
 MAX_NESTING = 10            # message/rfc822 inside message/rfc822 ... deeper is not parsed
@@ -33,7 +37,11 @@ TRIVIAL_PLAIN_CHARS = 20    # a text/plain alternative shorter than this defers 
 
 _LATIN1_NAMES = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "iso_8859-1", "8859-1"}
 _ASCII_NAMES = {"us-ascii", "ascii", "ansi_x3.4-1968", "646", ""}
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?(.*?)\?=", re.S)
+#: The head of an RFC 2047 encoded-word ('=?utf-8?Q?'), found at every position (lookahead);
+#: its payload runs to the first '?=' after it, found by bisecting the '?=' positions, so an
+#: unterminated word costs nothing (a lazy '(.*?)\?=' rescanned the rest of the header per word).
+_ENCODED_HEAD = re.compile(r"(?==\?([^?\s]{1,100})\?([bBqQ])\?)")
+_WORD_GAP = re.compile(r"(\?=)\s+(?==\?[^?\s]{1,100}\?[bBqQ]\?)")
 
 
 # --- entry point ----------------------------------------------------------------------
@@ -113,9 +121,28 @@ def decode_header_value(value) -> str:
     text = _header_bytes_to_str(value)
     text = re.sub(r"\r?\n(?=[ \t])", "", text).replace("\r", "").replace("\n", " ")
     # whitespace between two adjacent encoded-words is not part of the text (RFC 2047)
-    text = re.sub(r"(\?=)\s+(?==\?[^?\s]+\?[bBqQ]\?)", r"\1", text)
-    text = _ENCODED_WORD.sub(_decode_encoded_word, text)
-    return text.strip()
+    text = _WORD_GAP.sub(r"\1", text)
+    return _decode_encoded_words(text).strip()
+
+
+def _decode_encoded_words(text: str) -> str:
+    """Replace each encoded-word, left to right, as re.sub(r'=\\?cs\\?E\\?(.*?)\\?=') would."""
+    ends = [m.start() for m in re.finditer(r"\?=", text)]
+    out, pos = [], 0
+    for head in _ENCODED_HEAD.finditer(text):
+        start = head.start()
+        if start < pos:
+            continue
+        payload_start = start + len(head.group(1)) + 5          # '=?' cs '?' E '?'
+        i = bisect.bisect_left(ends, payload_start)
+        if i == len(ends):
+            break                                              # no '?=' after this: none after later heads
+        end = ends[i]
+        out += [text[pos:start], _decode_encoded_word(text[start:end + 2], head.group(1),
+                                                      head.group(2), text[payload_start:end])]
+        pos = end + 2
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _header_bytes_to_str(value) -> str:
@@ -128,8 +155,8 @@ def _header_bytes_to_str(value) -> str:
     return data.decode("ascii") if data.isascii() else _decode_undeclared(data)
 
 
-def _decode_encoded_word(match: re.Match) -> str:
-    charset, encoding, payload = match.group(1), match.group(2).upper(), match.group(3)
+def _decode_encoded_word(word: str, charset: str, encoding: str, payload: str) -> str:
+    encoding = encoding.upper()
     charset = charset.split("*")[0]       # RFC 2231 language suffix: utf-8*nl
     try:
         if encoding == "B":
@@ -137,7 +164,7 @@ def _decode_encoded_word(match: re.Match) -> str:
         else:
             data = quopri.decodestring(payload.replace("_", " ").encode("latin-1"), header=True)
     except (binascii.Error, ValueError, UnicodeEncodeError):
-        return match.group(0)
+        return word
     return decode_bytes(data, charset)[0]
 
 
@@ -286,14 +313,28 @@ def _walk_alternative(part: Message, body: _Body, result, depth, counter) -> Non
         body.parts.extend(chosen.parts)
 
 
-DATA_TABLE = re.compile(r"<tr\b.*?<t[dh]\b.*?<t[dh]\b.*?<t[dh]\b.*?</tr>.*?<tr\b.*?<td\b.*?<td\b",
-                        re.IGNORECASE | re.DOTALL)
+#: Table tags in the order a data table has them: a row of three cells, then a row of two data
+#: cells. Matched as a subsequence of the tags, in one pass (the regex this replaces,
+#: '<tr.*?<td.*?<td.*? … ', backtracked ~n^5 on rows of unclosed cells).
+_TABLE_TAG = re.compile(r"<(/tr>|tr\b|td\b|th\b)", re.IGNORECASE)
+_DATA_TABLE_SHAPE = (("tr",), ("td", "th"), ("td", "th"), ("td", "th"), ("/tr>",), ("tr",), ("td",), ("td",))
+
+
+def has_data_table(html: str) -> bool:
+    """An HTML table of at least three columns and a data row (linear in the HTML)."""
+    wanted = 0
+    for tag in _TABLE_TAG.finditer(html):
+        if tag.group(1).lower() in _DATA_TABLE_SHAPE[wanted]:
+            wanted += 1
+            if wanted == len(_DATA_TABLE_SHAPE):
+                return True
+    return False
 
 
 def _has_data_table(option: _Body) -> bool:
-    """An HTML table of at least three columns and a data row: the plain alternative of such mail
-    (Outlook's) puts every cell on its own line, so the HTML keeps rows readable."""
-    return any(kind == "html" and DATA_TABLE.search(text) for kind, text in option.parts)
+    """The plain alternative of mail with a data table (Outlook's) puts every cell on its own
+    line, so the HTML keeps rows readable."""
+    return any(kind == "html" and has_data_table(text) for kind, text in option.parts)
 
 
 def _is_trivial(option: _Body) -> bool:

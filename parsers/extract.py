@@ -14,6 +14,8 @@ KIND_THRESHOLD = 0.75
 def extract(parsed: ParsedMessage) -> Extraction:
     from parsers.triage import classify
     from parsers.offers import find_offers
+    if any(problem.code == UNREADABLE for problem in parsed.problems):
+        return Extraction(Kind.OTHER, kind_confidence=0.0)   # no offers from text that is not there
     kind, kind_confidence = classify(parsed)
     offers = find_offers(parsed, kind) if kind in (Kind.OFFER, Kind.THIRD_PARTY_OFFER) else []
     if kind_confidence < KIND_THRESHOLD:

@@ -488,10 +488,13 @@ def _charset(part: Message) -> str | None:
 def _payload_bytes(part: Message, result: ParsedMessage) -> bytes:
     """Transfer-decoded payload; bad base64 is decoded as far as it goes."""
     cte = str(part.get("content-transfer-encoding", "")).strip().lower()
-    raw = part.get_payload(decode=False)
+    try:
+        raw = part.get_payload(decode=False)
+    except TypeError:       # stdlib: 8-bit text under an RFC 2231 charset (charset*=utf-8''utf-8)
+        raw = ""
     if isinstance(raw, list):
         return b""
-    if cte == "base64":
+    if cte == "base64" and raw:
         return _lenient_base64(raw, result)
     data = part.get_payload(decode=True)
     if data is None:

@@ -14,18 +14,15 @@ import csv
 import io
 import logging
 import re
+import struct
 import zipfile
+import zlib
 from datetime import date, datetime, time
 from xml.etree import ElementTree
 
-from parsers.message import Attachment
-
-MAX_ATTACHMENT_BYTES = 15 * 1024 * 1024      # larger attachments are not read at all
-MAX_PDF_PAGES = 50                           # pages of a PDF whose text is read
-MAX_ZIP_RATIO = 100                          # uncompressed/compressed above this: zip bomb
-MAX_ZIP_TOTAL_BYTES = 100 * 1024 * 1024      # total uncompressed size of xlsx/docx/odt
-ZIP_RATIO_MIN_BYTES = 1024 * 1024            # below this uncompressed size the ratio is harmless
-MAX_TABLE_ROWS = 5000                        # rows read per sheet
+from parsers import budgets
+from parsers.budgets import megabytes, thousands
+from parsers.message import ATTACHMENT_REFUSED, ATTACHMENT_UNREADABLE, TRUNCATED, Attachment, Problem
 
 Table = list[dict[str, str]]
 
@@ -33,8 +30,10 @@ Table = list[dict[str, str]]
 def read_attachment(filename: str | None, content_type: str, data: bytes) -> Attachment:
     """Text and tables of one attachment; problems go into `error`, never raised."""
     att = Attachment(filename=filename, content_type=content_type, size=len(data))
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        att.error = f"not read: {len(data)} bytes is over the limit of {MAX_ATTACHMENT_BYTES} bytes"
+    if len(data) > budgets.MAX_ATTACHMENT_BYTES:
+        att.error = (f"not read: {len(data)} bytes is over the limit of "
+                     f"{budgets.MAX_ATTACHMENT_BYTES} bytes")
+        refuse(att, f"groter dan {megabytes(budgets.MAX_ATTACHMENT_BYTES)}")
         return att
     reader = _reader_for(filename or "", content_type.lower(), data)
     if reader is None:
@@ -42,8 +41,32 @@ def read_attachment(filename: str | None, content_type: str, data: bytes) -> Att
     try:
         reader(data, att)
     except Exception as exc:  # noqa: BLE001 — any reader failure becomes a recorded error
-        att.error = f"could not read {_kind_name(reader)}: {type(exc).__name__}: {exc}"[:500]
+        att.error = f"could not read {_kind_name(reader)}: {type(exc).__name__}"
+        att.problem = att.problem or Problem(ATTACHMENT_UNREADABLE,
+                                             f"De bijlage {_name(att)} kon niet worden gelezen.")
+    if len(att.text) > budgets.MAX_BODY_CHARS:
+        att.text = att.text[:budgets.MAX_BODY_CHARS]
+        att.problem = att.problem or Problem(TRUNCATED, f"De tekst van de bijlage {_name(att)} is "
+                                             f"ingekort tot de eerste {thousands(budgets.MAX_BODY_CHARS)} tekens.")
     return att
+
+
+def _name(att: Attachment) -> str:
+    name = (att.filename or "zonder naam").replace("'", "")
+    return f"'{name[:80]}'"
+
+
+def refuse(att: Attachment, reason: str) -> None:
+    """Record a budget or safety refusal; `reason` completes 'De bijlage 'x' is niet gelezen: …'."""
+    att.problem = Problem(ATTACHMENT_REFUSED, f"De bijlage {_name(att)} is niet gelezen: {reason}.")
+
+
+def unreadable(att: Attachment, reason: str) -> None:
+    att.problem = Problem(ATTACHMENT_UNREADABLE, f"De bijlage {_name(att)} kon niet worden gelezen: {reason}.")
+
+
+def cut(att: Attachment, reason: str) -> None:
+    att.problem = att.problem or Problem(TRUNCATED, f"Van de bijlage {_name(att)} is niet alles gelezen: {reason}.")
 
 
 def _reader_for(name: str, ctype: str, data: bytes):
@@ -85,10 +108,22 @@ def read_xlsx(data: bytes, att: Attachment) -> None:
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         for sheet in book.worksheets:
-            rows = (r for _, r in zip(range(MAX_TABLE_ROWS), sheet.iter_rows(values_only=True)))
-            _add_table(att, f"Blad: {sheet.title}", [[cell_text(v) for v in row] for row in rows])
+            _add_table(att, f"Blad: {sheet.title}", _budgeted_rows(att, sheet.iter_rows(values_only=True)))
     finally:
         book.close()
+
+
+def _budgeted_rows(att: Attachment, rows) -> list[list[str]]:
+    """Rows as text cells, at most budgets.MAX_TABLE_ROWS rows and MAX_TABLE_CELLS cells."""
+    out, cells = [], 0
+    for row in rows:
+        if len(out) >= budgets.MAX_TABLE_ROWS or cells + len(row) > budgets.MAX_TABLE_CELLS:
+            att.error = att.error or (f"only the first {len(out)} rows of a table were read")
+            cut(att, f"alleen de eerste {thousands(len(out))} rijen van een tabel zijn gelezen")
+            break
+        cells += len(row)
+        out.append([cell_text(v) for v in row])
+    return out
 
 
 def read_xls(data: bytes, att: Attachment) -> None:
@@ -96,10 +131,8 @@ def read_xls(data: bytes, att: Attachment) -> None:
 
     book = xlrd.open_workbook(file_contents=data, on_demand=True)
     for sheet in book.sheets():
-        rows = []
-        for r in range(min(sheet.nrows, MAX_TABLE_ROWS)):
-            rows.append([_xls_cell(book, sheet.cell(r, c)) for c in range(sheet.ncols)])
-        _add_table(att, f"Blad: {sheet.name}", rows)
+        rows = ([_xls_cell(book, sheet.cell(r, c)) for c in range(sheet.ncols)] for r in range(sheet.nrows))
+        _add_table(att, f"Blad: {sheet.name}", _budgeted_rows(att, rows))
 
 
 def _xls_cell(book, cell) -> str:
@@ -122,7 +155,7 @@ def read_csv(data: bytes, att: Attachment) -> None:
     except csv.Error:
         first = sample.split("\n", 1)[0]
         delimiter = ";" if first.count(";") >= first.count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"'))[:MAX_TABLE_ROWS]
+    rows = _budgeted_rows(att, csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"'))
     _add_table(att, f"Bestand: {att.filename or 'csv'}", [[c.strip() for c in r] for r in rows])
 
 
@@ -220,7 +253,7 @@ def read_docx(data: bytes, att: Attachment) -> None:
         if isinstance(block, DocxTable):
             saved, att.text = att.text, ""
             _add_table(att, f"Tabel {len(att.tables) + 1}",
-                       [[c.text.strip() for c in _unique_cells(r)] for r in block.rows],
+                       _budgeted_rows(att, ([c.text.strip() for c in _unique_cells(r)] for r in block.rows)),
                        key_value=True)
             parts.append(att.text)
             att.text = saved
@@ -249,14 +282,17 @@ def read_pdf(data: bytes, att: Attachment) -> None:
 def _read_pdf_pages(reader, att: Attachment) -> None:
     if reader.is_encrypted and not reader.decrypt(""):
         att.error = "not read: the PDF is password-protected"
+        unreadable(att, "de PDF is beveiligd met een wachtwoord")
         return
-    pages = reader.pages
-    texts = [(pages[i].extract_text() or "").strip() for i in range(min(len(pages), MAX_PDF_PAGES))]
+    pages, limit = reader.pages, budgets.MAX_PDF_PAGES
+    texts = [(pages[i].extract_text() or "").strip() for i in range(min(len(pages), limit))]
     att.text = "\n\n".join(t for t in texts if t)
-    if len(pages) > MAX_PDF_PAGES:
-        att.error = f"only the first {MAX_PDF_PAGES} of {len(pages)} pages were read"
+    if len(pages) > limit:
+        att.error = f"only the first {limit} of {len(pages)} pages were read"
+        cut(att, f"alleen de eerste {limit} van de {len(pages)} pagina's zijn gelezen")
     elif not att.text:
         att.error = "the PDF has no text layer (scanned?); no text read"
+        unreadable(att, "de PDF bevat geen tekst (gescand?)")
 
 
 _ODF = "{urn:oasis:names:tc:opendocument:xmlns:%s:1.0}"
@@ -312,22 +348,71 @@ def _inside_table(elem, root, table_ns) -> bool:
 
 
 def _zip_is_safe(data: bytes, att: Attachment) -> bool:
-    """Refuse zip bombs: total size and decompression ratio limits."""
+    """Refuse zip bombs by inflating every member for real, in chunks, counting what comes out:
+    the sizes the zip directory declares are never trusted (a bomb lies about them), and
+    inflating stops as soon as the real count passes budgets.MAX_INFLATED_BYTES. A member
+    whose real size differs from the declared one is refused too, so the readers after this
+    (which trust the directory) never unpack more than was counted here."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            total = sum(max(info.file_size, 0) for info in archive.infolist())
-    except zipfile.BadZipFile as exc:
-        att.error = f"not read: not a valid zip/Office file ({exc})"
-        return False
-    if total > MAX_ZIP_TOTAL_BYTES:
-        att.error = (f"not read: would unpack to {total} bytes, over the limit of "
-                     f"{MAX_ZIP_TOTAL_BYTES} bytes")
+            members = archive.infolist()
+        if len(members) > budgets.MAX_ZIP_MEMBERS:
+            return _refuse_zip(att, f"more than {budgets.MAX_ZIP_MEMBERS} members",
+                               f"meer dan {thousands(budgets.MAX_ZIP_MEMBERS)} onderdelen")
+        total = 0
+        for info in members:
+            size = _inflated_size(data, info, budgets.MAX_INFLATED_BYTES - total)
+            if size is None:
+                return _refuse_zip(att, f"would unpack to more than {budgets.MAX_INFLATED_BYTES} bytes, "
+                                   "over the limit", f"uitgepakt groter dan {megabytes(budgets.MAX_INFLATED_BYTES)}")
+            if size != info.file_size:
+                return _refuse_zip(att, "the sizes in its zip directory are false (zip bomb?)",
+                                   "de grootte die het bestand opgeeft klopt niet (mogelijk een zip-bom)")
+            total += size
+    except (zipfile.BadZipFile, zlib.error, struct.error, ValueError, NotImplementedError) as exc:
+        att.error = f"not read: not a valid zip/Office file ({type(exc).__name__})"
+        unreadable(att, "het bestand is beschadigd")
         return False
     ratio = total / max(len(data), 1)
-    if total > ZIP_RATIO_MIN_BYTES and ratio > MAX_ZIP_RATIO:
-        att.error = f"not read: compression ratio {ratio:.0f} is over {MAX_ZIP_RATIO} (zip bomb?)"
-        return False
+    if total > budgets.ZIP_RATIO_MIN_BYTES and ratio > budgets.MAX_ZIP_RATIO:
+        return _refuse_zip(att, f"compression ratio {ratio:.0f} is over {budgets.MAX_ZIP_RATIO} (zip bomb?)",
+                           f"uitgepakt meer dan {budgets.MAX_ZIP_RATIO} keer zo groot (mogelijk een zip-bom)")
     return True
+
+
+def _refuse_zip(att: Attachment, why: str, reason: str) -> bool:
+    att.error = f"not read: {why}"
+    refuse(att, reason)
+    return False
+
+
+_LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
+_CHUNK = 64 * 1024
+
+
+def _inflated_size(data: bytes, info: zipfile.ZipInfo, budget: int) -> int | None:
+    """The real size of one member (None once it passes `budget`), read from its local header
+    on: neither the declared sizes nor the compressed size are used."""
+    header = _LOCAL_HEADER.unpack_from(data, info.header_offset)
+    if header[0] != 0x04034B50:
+        raise zipfile.BadZipFile("bad local header")
+    start = info.header_offset + _LOCAL_HEADER.size + header[9] + header[10]
+    if info.compress_type == zipfile.ZIP_STORED:
+        return info.compress_size if info.compress_size <= budget else None
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise NotImplementedError("compression method")
+    inflater, size, pos = zlib.decompressobj(-15), 0, start
+    pending = b""
+    while not inflater.eof:
+        if not pending:
+            if pos >= len(data):
+                break
+            pending, pos = data[pos:pos + _CHUNK], pos + _CHUNK
+        size += len(inflater.decompress(pending, _CHUNK))
+        pending = inflater.unconsumed_tail
+        if size > budget:
+            return None
+    return size
 
 
 # --- mail containers and plain text ----------------------------------------------
@@ -338,6 +423,7 @@ def read_outlook_msg(data: bytes, att: Attachment) -> None:
         import extract_msg  # type: ignore[import-not-found]
     except ImportError:
         att.error = "not read: Outlook .msg attachments need the extract_msg package (not installed)"
+        unreadable(att, "Outlook-berichten (.msg) kunnen nog niet worden gelezen")
         return
     with extract_msg.Message(io.BytesIO(data)) as msg:
         header = f"Van: {msg.sender}\nDatum: {msg.date}\nOnderwerp: {msg.subject}"
@@ -350,6 +436,7 @@ def read_tnef(data: bytes, att: Attachment) -> None:
         import tnefparse  # type: ignore[import-not-found]
     except ImportError:
         att.error = "not read: TNEF (winmail.dat) needs the tnefparse package (not installed)"
+        unreadable(att, "winmail.dat-bestanden kunnen nog niet worden gelezen")
         return
     tnef = tnefparse.TNEF(data)
     body = tnef.body or b""
@@ -359,6 +446,7 @@ def read_tnef(data: bytes, att: Attachment) -> None:
         att.text = _append(att.text, "Bijlagen in winmail.dat: " + ", ".join(map(str, names)))
     if not att.text.strip():
         att.error = "winmail.dat holds no readable text"
+        unreadable(att, "er staat geen leesbare tekst in")
 
 
 def read_plain_text(data: bytes, att: Attachment) -> None:

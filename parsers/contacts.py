@@ -123,7 +123,7 @@ def named_contacts(text: str, part: str = "body") -> list[tuple[int, Person | No
     """Explicitly named contacts in order; None where the text points at the signer ('ondergetekende')."""
     found: list[tuple[int, Person | None]] = []
     for marker in MARKER.finditer(text):
-        after = text[marker.end():]
+        after = text[marker.end():marker.end() + CONTACT_REACH]
         if SELF.match(after) or SELF_IN_MARKER.search(marker.group(0)):
             person = Person(score=0.85, is_signer=True)
             window = after[:_sentence_end(after)]
@@ -185,7 +185,7 @@ def _named_before_marker(text: str, part: str, taken: list[int]) -> list[tuple[i
         person.evidence["contact.name"] = FieldEvidence(full, begin, begin + len(full), part)
         role = read_role(who[skip + consumed:] + ",")
         person.role = role[0] if role else None
-        tail = text[match.end():]
+        tail = text[match.end():match.end() + CONTACT_REACH]
         window = tail[:_sentence_end(tail)]
         _reach(person, window[:_next_contact(window)], match.end(), part)
         found.append((match.start(), person))
@@ -195,7 +195,7 @@ def _named_before_marker(text: str, part: str, taken: list[int]) -> list[tuple[i
 def _other_person(window: str) -> int:
     """Where another person is named in the window ('…, voor punt 2 onze inkoper Jeroen Mensink')."""
     for match in re.finditer(r"(?<![\w.])[A-Z]", window):
-        found = read_name(window[match.start():])
+        found = read_name(window[match.start():match.start() + NAME_REACH])
         if found and found[0].split()[0] in given_names() and " " in found[0]:
             return match.start()
     return len(window)
@@ -204,7 +204,7 @@ def _other_person(window: str) -> int:
 def _next_contact(window: str) -> int:
     """Where the next named person starts in the window (their phone is not ours)."""
     for marker in MARKER.finditer(window):
-        after = window[marker.end():]
+        after = window[marker.end():marker.end() + NAME_REACH]
         if marker.start() > 0 and (read_name(after) or SELF.match(after)):
             return marker.start()
     return len(window)
@@ -227,8 +227,14 @@ def _name_near(after: str) -> tuple[int, tuple[str, int], str | None] | None:
     return None
 
 
+#: How far after a contact marker ('contactpersoon:') its name, role, phone and e-mail are
+#: looked for, and how much text a name is read from: every marker read the rest of the text.
+CONTACT_REACH = 5000
+NAME_REACH = 300
+
+
 def _sentence_end(text: str) -> int:
-    match = re.search(r"\n\s*\n|\n\s*(?:[-*•]|\d+[.)]|[A-Z][.)])\s", text)
+    match = re.search(r"\n\s*\n|\n\s*(?:[-*•]|\d+[.)]|[A-Z][.)])\s", text[:CONTACT_REACH])
     return match.start() + 1 if match else min(len(text), 250)
 
 

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from parsers.numbers import NUMBER, parse_number
+from parsers.spans import TakenSpans
 
 MONTHS = {"january": 1, "february": 2, "march": 3, "june": 6, "july": 7, "august": 8, "october": 10,
           "januari": 1, "jan": 1, "februari": 2, "feb": 2, "maart": 3, "mrt": 3, "mar": 3, "april": 4,
@@ -179,7 +180,7 @@ def _role(text: str, start: int, kind: str) -> str | None:
         return "from"
     if re.search(r"(?:\d|" + MONTH + r")\s*(?:-|–|tot)\s*$", before):
         return "until"
-    if re.search(r"(?:^|\s)van\s*$", before) and re.match(r"[^.\n]{0,25}?\s(?:tot|t/m|tot en met)\s", text[start:]):
+    if re.search(r"(?:^|\s)van\s*$", before) and re.match(r"[^.\n]{0,25}?\s(?:tot|t/m|tot en met)\s", text[start:start + 40]):
         return "from"
     return None
 
@@ -191,12 +192,12 @@ def find_dates(text: str, sent: date) -> list[DateMention]:
 
 @lru_cache(maxsize=512)
 def _find_dates(text: str, sent: date) -> tuple[DateMention, ...]:
-    taken: list[tuple[int, int]] = []
+    taken = TakenSpans()
     mentions: list[DateMention] = []
     for kind, pattern in COMPILED:
         for match in pattern.finditer(text):
             start, end = match.span()
-            if any(start < b and a < end for a, b in taken):
+            if taken.overlaps(start, end):
                 continue
             value, duration, year_given = _resolve(kind, match, sent)
             if kind in ("numeric", "weekday", "week", "day_month") and value is None:
@@ -206,7 +207,7 @@ def _find_dates(text: str, sent: date) -> tuple[DateMention, ...]:
                 value, kind = _recent_start(value, sent, kind)
             if kind == "vague" and re.search(VAGUE_UNTIL + r"\s*$", text[max(0, start - 30):start].lower()):
                 role = "until"
-            taken.append((start, end))
+            taken.add(start, end)
             mentions.append(DateMention(kind, role, value, start, end, match.group(0), duration, year_given))
     _vague_until(text, mentions)
     return tuple(sorted(mentions, key=lambda m: m.start))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import traceback
 
-from parsers.message import ParsedMessage
+from parsers.message import UNREADABLE, ParsedMessage
 from vng_ingest.models import Extraction, Kind
 
 EXTRACTOR_VERSION = "0.2.0"
@@ -14,6 +14,8 @@ KIND_THRESHOLD = 0.75
 def extract(parsed: ParsedMessage) -> Extraction:
     from parsers.triage import classify
     from parsers.offers import find_offers
+    if any(problem.code == UNREADABLE for problem in parsed.problems):
+        return Extraction(Kind.OTHER, kind_confidence=0.0)   # no offers from text that is not there
     kind, kind_confidence = classify(parsed)
     offers = find_offers(parsed, kind) if kind in (Kind.OFFER, Kind.THIRD_PARTY_OFFER) else []
     if kind_confidence < KIND_THRESHOLD:
@@ -37,7 +39,9 @@ def read_message(raw: bytes) -> tuple[ParsedMessage, Extraction]:
     try:
         parsed = parse_message(raw)
     except Exception as error:   # noqa: BLE001 - nothing may escape: the message goes to review
-        return ParsedMessage(errors=[repr(error)]), Extraction(Kind.OTHER, error=_describe(error))
+        parsed = ParsedMessage(errors=[type(error).__name__])
+        parsed.add_problem(UNREADABLE, "Dit bericht kon niet worden gelezen.")
+        return parsed, Extraction(Kind.OTHER, error=_describe(error))
     try:
         return parsed, extract(parsed)
     except Exception as error:   # noqa: BLE001
@@ -45,4 +49,6 @@ def read_message(raw: bytes) -> tuple[ParsedMessage, Extraction]:
 
 
 def _describe(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}"
+    """The error's type and where it happened; never its message, which may quote mail text."""
+    frames = "".join(traceback.format_tb(error.__traceback__, limit=-5))
+    return f"{type(error).__name__} (message text not shown)\n{frames}"

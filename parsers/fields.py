@@ -12,13 +12,14 @@ from functools import lru_cache
 import phonenumbers
 
 from parsers.numbers import NUMBER, parse_number
+from parsers.spans import TakenSpans
 from parsers.vocabulary import alternation
 
 POSTCODE = re.compile(r"(?<![\w-])([1-9]\d{3})\s?(?!SA|SD|SS)([A-Z]{2})(?![\w-])")
 PLACE_NAME = r"((?:'s-|'t )?[A-Z][\w'’]*(?:[ -](?:aan|op|in|bij|de|den|der|a/d|ad)?[ -]?[A-Z][\w'’]*)*)"
 PROVINCE_QUALIFIER = re.compile(r"\s*\(?\b(?:gld|gelderland|ov|ovl|overijssel|nh|zh|nb|lb|l|u|fr|gr|dr|fl|z|zl)"
                                 r"\.?\)?\s*$", re.IGNORECASE)
-EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+EMAIL = re.compile(r"[\w.+'-]{1,64}@[\w-]+(?:\.[\w-]+)+", re.UNICODE)   # {1,64}: RFC 5321, and linear
 PHONE = re.compile(r"(?<![\w+])(?:\+31|0031|\(?0)[\s.\-–()]*(?:\(0\)\s*)?\d(?:[\s.\-–()]{0,3}\d){7,9}(?!\d)")
 APPROX = r"(?:ca\.?|circa|ongeveer|ong\.|plm\.?|approx\.?|approximately|about|around|zo'n|zo’n|rond de|rond|ruim|naar schatting|maximaal|max\.?|hooguit|minimaal|" \
          r"minstens|tenminste|ten minste|plusminus|\+/-|±)"
@@ -36,7 +37,7 @@ class Found:
 def street_pattern() -> re.Pattern:
     suffixes = alternation("street_suffixes")
     return re.compile(
-        r"(?<![\w])((?:[A-Z][\w'’.-]*[ \t]+){0,3}[A-Za-z][\w'’.-]*" + suffixes +
+        r"(?<![\w])((?:[A-Z][\w'’.-]{0,50}[ \t]+){0,3}[A-Za-z][\w'’.-]{0,50}" + suffixes +
         r"[ \t]+\d{1,5}(?:\s?[a-zA-Z](?!\w))?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?)?)(?![\d])")
 
 
@@ -182,11 +183,11 @@ def _find_places(text: str) -> tuple[PlacesFound, ...]:
     global _PLACES
     _PLACES = _PLACES or _places_regexes()
     found: list[PlacesFound] = []
-    taken: list[tuple[int, int]] = []
+    taken = TakenSpans()
     for kind, pattern in _PLACES:
         for match in pattern.finditer(text):
             start, end = match.span()
-            if any(start < b and a < end for a, b in taken):
+            if taken.overlaps(start, end):
                 continue
             low = parse_number(match.group("a"))
             high = parse_number(match.group("b")) if "b" in match.groupdict() and match.group("b") else None
@@ -197,7 +198,7 @@ def _find_places(text: str) -> tuple[PlacesFound, ...]:
             result = _places_result(kind, match, low, high, text)
             if result is None:
                 continue
-            taken.append((start, end))
+            taken.add(start, end)
             if is_stale(text, start, end):
                 result.kind, result.score = "stale", min(result.score, 0.75)
             found.append(result)
@@ -210,10 +211,21 @@ CAPACITY = re.compile(r"\b(?:kunnen|kan|plaats|ruimte|capaciteit|maximaal|max|be
                       r"opvangen|opgevangen worden|worden opgevangen)\b", re.IGNORECASE)
 
 
+#: How far a sentence is looked for around a finding: a text without full stops or newlines
+#: would otherwise be read whole for each number in it.
+SENTENCE_REACH = 1000
+_SENTENCE_MARKS = (".", "!", "?", "\n")
+
+
+def _sentence_start(text: str, start: int) -> int:
+    floor = max(0, start - SENTENCE_REACH)
+    return max(text.rfind(mark, floor, start) for mark in _SENTENCE_MARKS) + 1 or floor
+
+
 def _sentence(text: str, start: int, end: int) -> str:
-    left = max(text.rfind(mark, 0, start) for mark in (".", "!", "?", "\n")) + 1
-    rights = [i for i in (text.find(mark, end) for mark in (".", "!", "?", "\n")) if i >= 0]
-    return text[left:min(rights) if rights else len(text)]
+    ceiling = min(len(text), end + SENTENCE_REACH)
+    rights = [i for i in (text.find(mark, end, ceiling) for mark in _SENTENCE_MARKS) if i >= 0]
+    return text[_sentence_start(text, start):min(rights) if rights else ceiling]
 
 
 STALE = re.compile(r"\b(?:aangeboden|aangemeld|gemeld|doorgegeven|genoemd|noemden|eerder|oorspronkelijk|"
@@ -222,8 +234,7 @@ STALE = re.compile(r"\b(?:aangeboden|aangemeld|gemeld|doorgegeven|genoemd|noemde
 
 def is_stale(text: str, start: int, end: int) -> bool:
     """'Op 8 maart hebben wij … aangeboden voor 48 personen': what was said before, not the figure now."""
-    left = max(text.rfind(mark, 0, start) for mark in (".", "!", "?", "\n")) + 1
-    return bool(STALE.search(text[left:end]))          # what comes after ('niet 50 zoals eerder') is not it
+    return bool(STALE.search(text[_sentence_start(text, start):end]))          # what comes after ('niet 50 zoals eerder') is not it
 
 
 def is_occupancy(text: str, start: int, end: int) -> bool:

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import re
 import warnings
+from itertools import islice
 
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning, NavigableString, Tag
 from bs4.element import PreformattedString
+
+from parsers import budgets
 
 #: Marks the start of quoted history in the produced text; removed before returning.
 QUOTE_MARK = "\u2063VNG-QUOTE-START\u2063"
@@ -29,7 +32,7 @@ _BLOCKS = {
 _SPACE = re.compile(r"[ \t\r\n\f\u200b]+")
 # Break tokens: SOFT ends a block, HARD is a <br>, PARA a paragraph break (blank line).
 SOFT, HARD, PARA = "\x1c", "\x1d", "\x1e"
-_RUN = re.compile(r"[ \x1c\x1d\x1e]*[\x1c\x1d\x1e][ \x1c\x1d\x1e]*")
+_RUN = re.compile(r"[ \x1c\x1d\x1e]+")   # a run of spaces is left alone in _collapse (linear, no backtracking)
 _QUOTE_CLASSES = {"gmail_quote", "moz-cite-prefix", "yahoo_quoted", "OutlookMessageHeader",
                   "protonmail_quote", "zmail_extra"}
 _QUOTE_IDS = {"divRplyFwdMsg", "appendonsend", "stopSpelling", "OLK_SRC_BODY_SECTION",
@@ -43,14 +46,19 @@ def html_to_text(html: str) -> str:
     return text
 
 
-def html_to_text_with_quote(html: str) -> tuple[str, int | None]:
-    """Text of an HTML body and the line index where quoted history starts (or None)."""
+def html_to_text_with_quote(html: str, cuts: list[str] | None = None) -> tuple[str, int | None]:
+    """Text of an HTML body and the line index where quoted history starts (or None).
+
+    Within budgets: at most budgets.MAX_HTML_NODES tags are parsed and budgets.MAX_TABLE_CELLS
+    cells read per table; each cut is described (in English) in `cuts`."""
+    cuts = [] if cuts is None else cuts
+    html = _within_node_budget(html, cuts)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)   # XHTML mail is still HTML
         soup = BeautifulSoup(html, "lxml")
     _mark_quote_start(soup)
     out: list[str] = []
-    _render(soup, out)
+    _render(soup, out, cuts=cuts)
     text = _tidy("".join(out))
     lines = text.split("\n")
     for i, line in enumerate(lines):
@@ -62,6 +70,16 @@ def html_to_text_with_quote(html: str) -> tuple[str, int | None]:
                 del lines[i]
             return "\n".join(lines).strip("\n"), i
     return text, None
+
+
+def _within_node_budget(html: str, cuts: list[str]) -> str:
+    """The HTML up to its MAX_HTML_NODES-th tag."""
+    limit = budgets.MAX_HTML_NODES
+    beyond = next(islice(re.finditer("<", html), limit, None), None)
+    if beyond is None:
+        return html
+    cuts.append(f"HTML cut after {limit} tags")
+    return html[:beyond.start()]
 
 
 def _mark_quote_start(soup: BeautifulSoup) -> None:
@@ -82,11 +100,22 @@ def _opens_quote(tag: Tag) -> bool:
         return True
     style = (tag.get("style") or "").replace(" ", "").lower()
     if tag.name == "div" and "border-top:solid" in style:
-        return bool(_HEADER_START.match(tag.get_text(" ", strip=True)[:40]))
+        return bool(_HEADER_START.match(_leading_text(tag, 40)))
     return False
 
 
-def _render(node, out: list[str], pre: bool = False) -> None:
+def _leading_text(tag: Tag, limit: int) -> str:
+    """tag.get_text(" ", strip=True)[:limit] without reading the whole subtree."""
+    pieces, length = [], 0
+    for piece in tag.stripped_strings:
+        pieces.append(piece)
+        length += len(piece) + 1
+        if length > limit:
+            break
+    return " ".join(pieces)[:limit]
+
+
+def _render(node, out: list[str], pre: bool = False, cuts: list[str] | None = None) -> None:
     for child in node.children:
         if isinstance(child, PreformattedString):   # comments, doctype, CDATA
             continue
@@ -95,10 +124,10 @@ def _render(node, out: list[str], pre: bool = False) -> None:
             continue
         if not isinstance(child, Tag):
             continue
-        _render_tag(child, out, pre)
+        _render_tag(child, out, pre, cuts)
 
 
-def _render_tag(tag: Tag, out: list[str], pre: bool) -> None:
+def _render_tag(tag: Tag, out: list[str], pre: bool, cuts: list[str] | None) -> None:
     name = (tag.name or "").lower()
     if name in _DROPPED or name == "img":
         return
@@ -108,19 +137,19 @@ def _render_tag(tag: Tag, out: list[str], pre: bool) -> None:
         out.append(PARA)
     elif name == "li":
         out.append(SOFT + "- ")
-        _render(tag, out, pre)
+        _render(tag, out, pre, cuts)
         out.append(SOFT)
     elif name == "table":
         out.append(SOFT)
-        _render_table(tag, out)
+        _render_table(tag, out, cuts)
         out.append(SOFT)
     elif name in _BLOCKS or name == "p":
-        _render_block(tag, name, out, pre)
+        _render_block(tag, name, out, pre, cuts)
     elif name == "a" and _hidden_address(tag):
-        _render(tag, out, pre)
+        _render(tag, out, pre, cuts)
         out.append(f" <{_hidden_address(tag)}>")
     else:
-        _render(tag, out, pre)
+        _render(tag, out, pre, cuts)
 
 
 def _hidden_address(tag: Tag) -> str | None:
@@ -132,10 +161,10 @@ def _hidden_address(tag: Tag) -> str | None:
     return address if "@" in address and address.lower() not in tag.get_text().lower() else None
 
 
-def _render_block(tag: Tag, name: str, out: list[str], pre: bool) -> None:
+def _render_block(tag: Tag, name: str, out: list[str], pre: bool, cuts: list[str] | None) -> None:
     """A block on its own lines; an empty block (<p>&nbsp;</p>, <div><br></div>) is a blank line."""
     inner: list[str] = []
-    _render(tag, inner, pre or name == "pre")
+    _render(tag, inner, pre or name == "pre", cuts)
     content = "".join(inner)
     if not content.replace("\u00a0", " ").strip(" " + SOFT + HARD + PARA):
         out.append(PARA)
@@ -145,15 +174,23 @@ def _render_block(tag: Tag, name: str, out: list[str], pre: bool) -> None:
     out.extend([edge, content, edge])
 
 
-def _render_table(table: Tag, out: list[str]) -> None:
-    """One line per data row; layout tables (nested tables, single cells) as blocks."""
+def _render_table(table: Tag, out: list[str], cuts: list[str] | None) -> None:
+    """One line per data row; layout tables (nested tables, single cells) as blocks.
+    At most budgets.MAX_TABLE_CELLS cells per table are read."""
+    read = 0
     for row in _rows(table):
         cells = row.find_all(["td", "th"], recursive=False)
-        texts = [_cell_text(c) for c in cells]
+        read += len(cells)
+        if read > budgets.MAX_TABLE_CELLS:
+            if cuts is not None:
+                cuts.append(f"HTML table cut after {budgets.MAX_TABLE_CELLS} cells")
+            return
+        rendered = [_rendered(c, cuts) for c in cells]        # once: nested tables would double per level
+        texts = [_cell_text(parts) for parts in rendered]
         filled = [t for t in texts if t.strip()]
         if any(c.find("table") for c in cells) or len(filled) <= 1:
-            for cell in cells:
-                out.extend([SOFT, *_rendered(cell), SOFT])
+            for parts in rendered:
+                out.extend([SOFT, *parts, SOFT])
         else:
             out.append(SOFT + " | ".join(t.replace("\n", ", ") for t in texts) + SOFT)
 
@@ -168,19 +205,21 @@ def _rows(table: Tag) -> list[Tag]:
     return rows
 
 
-def _rendered(node: Tag) -> list[str]:
+def _rendered(node: Tag, cuts: list[str] | None = None) -> list[str]:
     out: list[str] = []
-    _render(node, out)
+    _render(node, out, cuts=cuts)
     return out
 
 
-def _cell_text(cell: Tag) -> str:
-    return re.sub(r"\n+", "\n", _tidy("".join(_rendered(cell))))
+def _cell_text(rendered: list[str]) -> str:
+    return re.sub(r"\n+", "\n", _tidy("".join(rendered)))
 
 
 def _collapse(run: re.Match) -> str:
     """A run of break tokens becomes one line break, or a blank line for paragraphs."""
     s = run.group(0)
+    if not (SOFT in s or HARD in s or PARA in s):
+        return s
     if PARA in s:
         return "\n\n"
     return "\n" * max(1 if SOFT in s else 0, min(s.count(HARD), 2))

@@ -109,7 +109,7 @@ def _buildings(text: str) -> list[re.Match]:
     for word in WORD.finditer(text):
         if not word.group(0).lower().endswith(suffixes) or (found and word.start() < found[-1].end()):
             continue
-        line_start = text.rfind("\n", 0, word.start()) + 1
+        line_start = text.rfind("\n", max(0, word.start() - 60), word.start()) + 1
         for match in BUILDING.finditer(text, max(line_start, word.start() - 60), word.end() + 200):
             if match.start(1) <= word.start() < match.end(1):
                 found.append(match)

@@ -6,9 +6,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
-@dataclass
+#: Problem codes (stored and counted downstream; keep exactly these).
+UNREADABLE = "unreadable"                       # the message's text could not be read
+TRUNCATED = "truncated"                         # a budget cut text
+ATTACHMENT_REFUSED = "attachment_refused"       # a budget or safety refusal
+ATTACHMENT_UNREADABLE = "attachment_unreadable" # an attachment that could not be read
+
+
+@dataclass(frozen=True)
 class Problem:
-    """Something that kept part of a message from being read: a code and a Dutch sentence for KCC."""
+    """Something a KCC employee should know about a message: a code and a plain Dutch sentence
+    (never personal data)."""
 
     code: str
     text: str
@@ -25,6 +33,7 @@ class Attachment:
     #: One list per sheet/table; each row a dict keyed by the header cells.
     tables: list[list[dict[str, str]]] = field(default_factory=list)
     error: str | None = None         # refusal or parse error, in plain words
+    problem: Problem | None = None   # the same for the KCC, in Dutch (copied to the message)
 
 
 @dataclass
@@ -47,4 +56,10 @@ class ParsedMessage:
     forwarded: str = ""              # forwarded message(s) the sender passes on: content, not history
     attachments: list[Attachment] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)   # problems met while parsing, in plain words
-    problems: list[Problem] = field(default_factory=list)   # what KCC must know, in Dutch
+    problems: list[Problem] = field(default_factory=list)   # the same as data, for the KCC
+
+    def add_problem(self, code: str, text: str) -> None:
+        """Record a problem once (the same cut in two parts is one problem)."""
+        problem = Problem(code, text)
+        if problem not in self.problems:
+            self.problems.append(problem)

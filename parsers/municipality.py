@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from parsers.message import ParsedMessage
-from parsers.nlp import analyse
+from parsers.nlp import municipality_doc
 from parsers.segments import Segment
 from vng_ingest.models import Kind
 from vng_ingest.refdata import Municipality, by_domain, by_name, by_place
@@ -40,9 +41,11 @@ def sender_municipality(parsed: ParsedMessage) -> MunicipalityGuess | None:
     return None
 
 
+@lru_cache(maxsize=64)
 def named_in(text: str) -> Municipality | None:
-    """The first municipality the text calls by name after 'gemeente' ('de gemeente Zutphen')."""
-    doc = analyse(text, None)
+    """The first municipality the text calls by name after 'gemeente' ('de gemeente Zutphen').
+    Cached: every segment of a message falls back to asking it about the whole new text."""
+    doc = municipality_doc(text)
     for span in doc.spans["municipality"]:
         if span.start > 0 and doc[span.start - 1].lower_ == "gemeente":
             return span._.value

@@ -103,6 +103,12 @@ def analyse(text: str, sent: date | None) -> Doc:
     return doc
 
 
+def municipality_doc(text: str) -> Doc:
+    """Only the municipality names of a text (no field tagging): for questions about names alone."""
+    nlp = pipeline()
+    return nlp.get_pipe("vng_municipalities")(nlp.make_doc(text))
+
+
 def values(doc: Doc, key: str) -> list:
     """The normalised values of one kind of span, in text order."""
     return [span._.value for span in doc.spans[key]] if key in doc.spans else []

@@ -132,7 +132,7 @@ def _address(offer: Offer, segment: Segment, doc: Doc, context: Context) -> None
         offer.evidence["address"] = FieldEvidence(street.text, segment.start + street.start,
                                                   segment.start + street.end, context.part)
         if not offer.place:
-            place = re.match(r"\s*(?:,|\bin|\bte)\s+((?:'s-)?[A-Z][\w'-]+(?:[ -][A-Z][\w'-]+)*)", text[street.end:])
+            place = re.match(r"\s*(?:,|\bin|\bte)\s+((?:'s-)?[A-Z][\w'-]+(?:[ -][A-Z][\w'-]+)*)", text[street.end:street.end + 200])
             before = re.search(r"\b(?:in|te)\s+([A-Z][\w'-]+(?:[ -][A-Z][\w'-]+)*),?\s*$", text[:street.start])
             chosen = place or before
             if chosen:

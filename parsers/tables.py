@@ -147,7 +147,7 @@ def _contact(offer: Offer, cells: dict[str, str]) -> None:
     name = found[0] if found else None
     role = cells.get("role")
     if found and not role:
-        inline = read_role(text[found[1]:])
+        inline = read_role(text[found[1]:found[1] + 200])
         role = inline[0] if inline else None
     phones = find_phones(cells.get("phone", "") or text)
     emails = find_emails(cells.get("email", "") or text)

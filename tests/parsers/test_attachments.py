@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import pytest
 
-from parsers import attachments
+from parsers import attachments, budgets
 from parsers.attachments import read_attachment
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -98,13 +98,13 @@ def test_pdf_page_limit_is_recorded(monkeypatch) -> None:
         writer.add_blank_page(width=100, height=100)
     out = io.BytesIO()
     writer.write(out)
-    monkeypatch.setattr(attachments, "MAX_PDF_PAGES", 2)
+    monkeypatch.setattr(budgets, "MAX_PDF_PAGES", 2)
     att = read_attachment("x.pdf", "application/pdf", out.getvalue())
     assert att.error == "only the first 2 of 3 pages were read"
 
 
 def test_size_limit_refuses(monkeypatch) -> None:
-    monkeypatch.setattr(attachments, "MAX_ATTACHMENT_BYTES", 10)
+    monkeypatch.setattr(budgets, "MAX_ATTACHMENT_BYTES", 10)
     att = read_attachment("big.csv", "text/csv", b"a;b\n" * 10)
     assert att.error and "over the limit" in att.error and att.tables == []
 
@@ -116,7 +116,7 @@ def test_zip_bomb_ratio_and_total_size_refused(monkeypatch) -> None:
     bomb = out.getvalue()
     att = read_attachment("bomb.xlsx", XLSX, bomb)
     assert att.error and "compression ratio" in att.error
-    monkeypatch.setattr(attachments, "MAX_ZIP_TOTAL_BYTES", 1024)
+    monkeypatch.setattr(budgets, "MAX_INFLATED_BYTES", 1024)
     att = read_attachment("bomb.docx", DOCX, bomb)
     assert att.error and "would unpack to" in att.error
 

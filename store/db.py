@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vng_ingest.errors import DatabaseError
+from vng_ingest.errors import DatabaseError, database_problem
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +113,10 @@ def migrate(engine: Engine) -> None:
         raise StoreError(f"the store's schema cannot be upgraded: {str(error).splitlines()[0]} "
                          f"(is the store newer than this vng-ingest?)") from None
     except DBAPIError as error:
-        raise StoreError(f"the store at {engine.url.render_as_string(hide_password=True)} cannot be "
-                         f"opened or upgraded: {_first_line(error)}") from None
+        url = engine.url.render_as_string(hide_password=True)
+        problem = database_problem(error, url)      # unreachable, disk full, read-only: said as such
+        raise problem or StoreError(f"the store at {url} cannot be opened or upgraded: "
+                                    f"{_first_line(error)}") from None
 
 
 def _first_line(error: DBAPIError) -> str:

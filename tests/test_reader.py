@@ -81,3 +81,28 @@ def test_a_kind_chosen_by_a_person_is_read_under_that_kind():
         assert reader.read(raw, Kind.AUTO_REPLY)[1].kind is Kind.AUTO_REPLY
     finally:
         reader.close()
+
+
+def test_the_config_sets_the_budget_of_the_extract_command(tmp_path):
+    """`reading.message_seconds` reaches the reader the commands use: a mail that takes longer
+    than the budget comes back from `extract` as stopped, with its reason."""
+    import json
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench.faults_parse import plain_mail, location_text
+
+    slow = tmp_path / "slow.eml"
+    slow.write_bytes(plain_mail(location_text(150_000)))
+    config = tmp_path / "config.yaml"
+    outcomes = {}
+    for seconds in (0.05, 120):
+        config.write_text(f"reading:\n  message_seconds: {seconds}\n")
+        done = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "run_ingest.py"),
+                               "--config", str(config), "extract", str(slow)],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        outcomes[seconds] = json.loads(done.stdout)
+    assert "stopped" in outcomes[0.05]["error"]
+    assert "error" not in outcomes[120] and outcomes[120]["offers"]

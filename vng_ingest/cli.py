@@ -10,6 +10,7 @@ from pathlib import Path
 
 from vng_ingest.config import Config, load_config
 from vng_ingest.errors import EXIT_OK, EXIT_OPERATOR_ERROR, EXIT_SOURCE_FAILED, PathError, operator_error
+from vng_ingest.reader import Budget, configure as configure_reader
 
 log = logging.getLogger("vng_ingest")
 
@@ -62,14 +63,14 @@ def cmd_import(args, config: Config) -> int:
 
 def cmd_extract(args, config: Config) -> int:
     from ingest.local import RefusedFile, read_regular
-    from parsers.extract import read_message
+    from vng_ingest.reader import shared_reader
     for name in args.files:
         path = Path(name)
         try:
             raw, _ = read_regular(path)
         except RefusedFile as error:
             raise PathError(str(error)) from None
-        _, extraction = read_message(raw)
+        _, extraction = shared_reader().read(raw)       # under the same budget as the pipeline
         print(json.dumps(extraction.record(file=path.name, with_meta=not args.plain), ensure_ascii=False))
     return 0
 
@@ -215,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         url = config.database.url
+        configure_reader(Budget(seconds=config.reading.message_seconds,
+                                memory=config.reading.message_memory_mb * 1024 * 1024))
         logging.basicConfig(level=logging.DEBUG if args.verbose else config.log_level,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
         logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -185,8 +185,15 @@ class RetentionConfig(Strict):
     personal_data_days: int | None = Field(default=365, ge=1)
 
 
+class ReadingConfig(Strict):
+    """Budgets for reading one message (parse + extract, in a child process that is stopped)."""
+    message_seconds: float = Field(30.0, gt=0, le=3600)
+    message_memory_mb: int = Field(1024, ge=128, le=65536)
+
+
 class Config(Strict):
     source: SourceConfig = Field(default_factory=SourceConfig)
+    reading: ReadingConfig = Field(default_factory=ReadingConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     poll: PollConfig = Field(default_factory=PollConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)

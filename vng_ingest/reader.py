@@ -198,11 +198,23 @@ _SHARED: Reader | None = None
 _SHARED_LOCK = threading.Lock()
 
 
+_BUDGET = Budget()
+
+
+def configure(budget: Budget) -> None:
+    """Set the budget of the process-wide reader (the CLI does, from ``reading:`` in the config)."""
+    global _BUDGET
+    with _SHARED_LOCK:
+        _BUDGET = budget
+        if _SHARED is not None:
+            _SHARED.budget = budget
+
+
 def shared_reader() -> Reader:
     """The process-wide reader the pipeline uses (started on first use, stopped at exit)."""
     global _SHARED
     with _SHARED_LOCK:
         if _SHARED is None:
-            _SHARED = Reader()
+            _SHARED = Reader(_BUDGET)
             atexit.register(_SHARED.close)
         return _SHARED

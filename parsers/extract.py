@@ -7,7 +7,7 @@ import traceback
 from parsers.message import UNREADABLE, ParsedMessage
 from vng_ingest.models import Extraction, Kind
 
-EXTRACTOR_VERSION = "0.2.0"
+EXTRACTOR_VERSION = "0.2.1"
 KIND_THRESHOLD = 0.75
 
 

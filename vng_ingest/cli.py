@@ -37,7 +37,7 @@ def cmd_poll(args, config: Config) -> int:
     from vng_ingest.service import poll_once
     summary = poll_once(config, _store(config))
     print(summary.text())
-    return 0 if not summary.source_error else 1
+    return 0 if not summary.failed else 1
 
 
 def cmd_import(args, config: Config) -> int:
@@ -57,9 +57,11 @@ def cmd_extract(args, config: Config) -> int:
 
 
 def cmd_reprocess(args, config: Config) -> int:
+    from store.locks import EXTRACTION, writer_lock
     from vng_ingest.pipeline import process, reprocess_ids
     store = _store(config)
-    result = process(store, reprocess_ids(store, only_older=not args.all))
+    with writer_lock(store, "reprocess", EXTRACTION):
+        result = process(store, reprocess_ids(store, only_older=not args.all))
     print(f"reprocessed {result.processed} messages: {result.offers} offers, "
           f"{result.needs_review} need review, {result.failed} failed")
     return 0
@@ -94,9 +96,11 @@ def cmd_enable(args, config: Config) -> int:
 
 
 def cmd_purge(args, config: Config) -> int:
+    from store.locks import EXTRACTION, writer_lock
     from store.retention import purge_personal_data
     days = args.days if args.days is not None else config.retention.personal_data_days
-    with _store(config).session() as session:
+    store = _store(config)
+    with writer_lock(store, "purge", EXTRACTION), store.session() as session:
         purged = purge_personal_data(session, days)
     print(f"personal data erased from {purged.messages} messages and {purged.offers} offers "
           f"(older than {days} days)" if days else "retention is off (retention.personal_data_days: null)")

@@ -126,6 +126,7 @@ def sync_folder(client: IMAPClient, store: Store, imap: ImapConfig, account: str
     todo = unstored_uids(client, store, account, folder, uidvalidity)
     sizes = message_sizes(client, todo)
     missing = [uid for uid in todo if uid not in sizes]
+    pause_point("before_fetch")
     for batch in byte_batches([uid for uid in todo if uid in sizes], sizes, imap.batch_size, imap.batch_bytes):
         missing += store_batch(client, store, imap, account, folder, uidvalidity, batch, result.ingested,
                                below=min(missing, default=None))
@@ -170,7 +171,7 @@ def store_batch(client: IMAPClient, store: Store, imap: ImapConfig, account: str
     is the first missing UID of earlier steps).
     """
     fetched = client.fetch(batch, [b"BODY.PEEK[]", b"INTERNALDATE"])
-    present = [uid for uid in batch if uid in fetched and b"BODY[]" in fetched[uid]]
+    present = [uid for uid in batch if isinstance(fetched.get(uid, {}).get(b"BODY[]"), bytes)]   # NIL: expunged
     missing = [uid for uid in batch if uid not in present]
     messages = [RawMessage(raw=fetched[uid][b"BODY[]"], source=account, folder=folder, uidvalidity=uidvalidity,
                            uid=uid, received_at=fetched[uid].get(b"INTERNALDATE")) for uid in present]

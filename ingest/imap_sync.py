@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -275,7 +276,11 @@ def ensure_folders(client: IMAPClient, imap: ImapConfig) -> dict[str, str]:
     for name in needed:
         if name not in existing:
             log.info("creating folder %s", name)
-            client.create_folder(name)
+            try:
+                client.create_folder(name)
+            except IMAPClientError:
+                if not client.folder_exists(name):      # else another client created it just now
+                    raise
             existing.add(name)
     return {name: f"folder '{name}' does not exist on the server"
             for name in imap.folders if name not in existing}

@@ -19,7 +19,6 @@ from sqlalchemy import func, select, update
 from test_imap_crash import POLL, ROOT, write_config
 
 from ingest.imap import ACCOUNT_ROW, next_poll_at, poll_account
-from ingest.imap_sync import byte_batches
 from store import open_store
 from store.schema import MailboxUid, Message, SyncState
 from vng_ingest.config import load_config
@@ -171,6 +170,7 @@ def test_batches_are_bounded_by_bytes_and_a_big_message_goes_alone(dovecot, tmp_
         store = open_store(load_config(config_file).database.url)
         assert stored(store) == expected
         store.dispose()
+    from ingest.imap_sync import byte_batches
     assert list(byte_batches([1, 2, 3], {1: 10, 2: 500, 3: 10}, 100, 100)) == [[1], [2], [3]]
     assert list(byte_batches([1, 2, 3, 4], {n: 10 for n in range(5)}, 3, 100)) == [[1, 2, 3], [4]]
 

@@ -53,13 +53,13 @@ def child(port: int, folder: str, batch_size: int, db: str) -> None:
     store = open_store(config.database.url)
     before = rss_kib("VmRSS")
     started = time.perf_counter()
-    outcome = poll_account(config, store, extract=False)
+    outcome = poll_account(config, store)
     elapsed = time.perf_counter() - started
     assert outcome.error is None, outcome.error
     idle = []
     for _ in range(5):
         started = time.perf_counter()
-        again = poll_account(config, store, extract=False)
+        again = poll_account(config, store)
         idle.append(time.perf_counter() - started)
         assert again.error is None and not again.ingested.new
     print(json.dumps({"stored": len(outcome.ingested.new), "seconds": elapsed,

@@ -1,10 +1,18 @@
 """IMAP ingest: poll one account, store every message exactly once, then tidy the mailbox.
 
-``poll_account`` is what ``vng_ingest.service.poll_once`` calls. It never raises for
-server trouble: the outcome carries the error in plain words, and ``sync_state`` records
-it (per account in the row with folder ``(account)``, per folder in the folder's row) so
-``vng-ingest status`` can show it. A refused login disables the account: it is tried again
-only after ``poll.max_backoff_minutes``, so a wrong password does not lock the mailbox.
+``poll_account`` is what ``vng_ingest.service.poll_once`` calls. It stores and tidies
+only; extraction runs after the IMAP session is closed. It never raises for server or
+store trouble: the outcome carries the error in plain words, named by its cause (login,
+outage, tls, folder, network, server, database, internal), and ``sync_state`` records it
+(per account in the row with folder ``(account)``, per folder in the folder's row) so
+``vng-ingest status`` can show it.
+
+Every failed poll in a row makes the next one wait longer: the interval, then 2, 4, 8 …
+intervals, capped at ``poll.max_backoff_minutes``. A wrong secret (``login``) also marks
+the account disabled with a hint to `vng-ingest enable-account`; it is still tried on
+that growing schedule, so a wrong password costs a few logins an hour at most and the
+account comes back by itself once the secret is fixed. A sign-in service that is
+temporarily down (``outage``) just backs off.
 """
 
 from __future__ import annotations
@@ -37,11 +45,9 @@ def account_name(config: Config) -> str:
     return config.source.name
 
 
-def poll_account(config: Config, store: Store, extract: bool = True) -> PollOutcome:
-    """Fetch and store what is new in every configured folder of the account.
-
-    ``extract=False`` (benchmark) skips parsing even where the error folder would need it.
-    """
+def poll_account(config: Config, store: Store) -> PollOutcome:
+    """Fetch and store what is new in every configured folder of the account, and do the
+    after-actions; ``outcome.ingested.new`` are the ids of the newly stored messages."""
     imap = config.source.imap
     assert imap is not None
     account = account_name(config)
@@ -57,19 +63,22 @@ def poll_account(config: Config, store: Store, extract: bool = True) -> PollOutc
             if folder in outcome.folder_errors:
                 touch(store, account, folder, "folder: " + outcome.folder_errors[folder])
                 continue
-            sync_folder(client, store, imap, account, folder, extract=extract, ingested=outcome.ingested)
+            sync_folder(client, store, imap, account, folder, ingested=outcome.ingested)
             touch(store, account, folder, None)
     except Exception as error:      # noqa: BLE001 - every server failure becomes a recorded error
         problem = as_problem(error)
         if not isinstance(error, ImapProblem):
             log.warning("%s: poll failed: %s", account, problem, exc_info=log.isEnabledFor(logging.DEBUG))
-        record_account(store, account, problem)
+        try:
+            record_account(store, account, problem, config.poll)
+        except Exception as failed:     # noqa: BLE001 - the store itself may be what failed
+            log.error("%s: could not record the failed poll (%s)", account, failed.__class__.__name__)
         outcome.error = str(problem)
         return outcome
     finally:
         if client is not None:
             close(client)
-    record_account(store, account, None)
+    record_account(store, account, None, config.poll)
     if outcome.folder_errors:
         outcome.error = "; ".join(f"folder: {text}" for text in outcome.folder_errors.values())
     return outcome
@@ -92,8 +101,8 @@ def save_token_cache(store: Store, account: str, text: str) -> None:
         folder_state(session, account, ACCOUNT_ROW).token_cache = text
 
 
-def record_account(store: Store, account: str, problem: ImapProblem | None) -> None:
-    """Remember how the connection and login went (and disable the account on a refused login)."""
+def record_account(store: Store, account: str, problem: ImapProblem | None, poll: PollConfig) -> None:
+    """Remember how the connection and login went (and mark the account disabled on a wrong secret)."""
     with store.session() as session:
         state = folder_state(session, account, ACCOUNT_ROW)
         state.last_poll_at = utcnow()
@@ -105,7 +114,8 @@ def record_account(store: Store, account: str, problem: ImapProblem | None) -> N
         state.failures = (state.failures or 0) + 1
         if problem.is_auth:
             state.disabled_reason = str(problem)
-            log.error("%s: login failed, polling stopped for this account: %s", account, problem)
+            log.error("%s: login refused, next try in %s: %s", account, backoff(state.failures, poll),
+                      problem)
         else:
             log.warning("%s: %s", account, problem)
 
@@ -117,17 +127,18 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def disabled_reason(store: Store, account: str, poll: PollConfig, now: datetime | None = None) -> str | None:
-    """Why this account is not polled now (a refused login, until max_backoff has passed)."""
+    """Why this account is not polled now: a refused login, until its backoff has passed."""
     now = now or utcnow()
     with store.session() as session:
         state = folder_state(session, account, ACCOUNT_ROW)
-        if not state.disabled_reason:
+        if not state.disabled_reason or state.last_poll_at is None:
             return None
-        retry_at = _aware(state.last_poll_at) + timedelta(minutes=poll.max_backoff_minutes)
+        retry_at = _aware(state.last_poll_at) + backoff(state.failures, poll)
         if now >= retry_at:
             return None
         return (f"polling stopped after a failed login ({state.disabled_reason}); next try after "
-                f"{retry_at.isoformat(timespec='minutes')} or after `enable_account`")
+                f"{retry_at.isoformat(timespec='minutes')}, or right away after `vng-ingest enable-account` "
+                "once the secret is fixed")
 
 
 def enable_account(store: Store, account: str) -> None:
@@ -150,7 +161,4 @@ def next_poll_at(store: Store, account: str, poll: PollConfig) -> datetime | Non
         state = folder_state(session, account, ACCOUNT_ROW)
         if not state.failures or state.last_poll_at is None:
             return None
-        failures = state.failures
-        if state.disabled_reason:
-            return _aware(state.last_poll_at) + timedelta(minutes=poll.max_backoff_minutes)
-        return _aware(state.last_poll_at) + backoff(failures, poll)
+        return _aware(state.last_poll_at) + backoff(state.failures, poll)

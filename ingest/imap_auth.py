@@ -19,7 +19,18 @@ log = logging.getLogger(__name__)
 
 
 class AuthError(Exception):
-    """Getting a token failed; the message is plain words without secrets."""
+    """Getting a token failed; the message is plain words without secrets.
+
+    ``temporary``: the sign-in service is down for a while (try later), not a wrong secret.
+    """
+
+    def __init__(self, text: str, temporary: bool = False):
+        super().__init__(text)
+        self.temporary = temporary
+
+
+#: OAuth 2 error codes (RFC 6749 §5.2, §4.1.2.1) that mean "try again later".
+TEMPORARY_ERRORS = {"temporarily_unavailable", "server_error"}
 
 
 class TokenProvider(Protocol):
@@ -108,7 +119,8 @@ class MsalToken:
             error = (result or {}).get("error") or "no token"
             description = ((result or {}).get("error_description") or "").splitlines()[0:1]
             raise AuthError(f"Microsoft sign-in refused the token request ({error}"
-                            + (f": {description[0][:200]}" if description else "") + ")")
+                            + (f": {description[0][:200]}" if description else "") + ")",
+                            temporary=error in TEMPORARY_ERRORS)
         return result["access_token"]
 
     def _acquire(self) -> dict | None:

@@ -2,24 +2,37 @@
 
 Certificates are verified unless the config explicitly turns that off; ``ca_file`` adds a
 private CA (e.g. a test server's self-signed one).
+
+A refused login is one of two things, told apart by the RFC 5530 response code: a wrong
+secret or an account problem (``login``: AUTHENTICATIONFAILED, AUTHORIZATIONFAILED,
+EXPIRED, ...; also a refusal without a code) or a sign-in service that is down for a
+while (``outage``: UNAVAILABLE, SERVERBUG, INUSE, LIMIT, or a lost connection).
 """
 
 from __future__ import annotations
 
 import imaplib
+import re
 import socket
 import ssl
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.imap_auth import AuthError, TokenProvider
 from vng_ingest.config import ImapConfig
 from vng_ingest.tls import tls_context as shared_tls_context
 
 
+#: RFC 5530 codes that say "try again later", not "your secret is wrong".
+TEMPORARY_CODES = {"UNAVAILABLE", "SERVERBUG", "INUSE", "LIMIT"}
+
+
 class ImapProblem(Exception):
-    """A failed poll step; ``kind`` is login, tls, folder or network; the text is for people."""
+    """A failed poll step; the text is for people. ``kind`` is its real cause: login (wrong
+    secret), outage (sign-in service temporarily down), tls, folder, network, server (a
+    command refused), database (the store refused a write) or internal (a bug)."""
 
     def __init__(self, kind: str, text: str):
         super().__init__(f"{kind}: {text}")
@@ -76,13 +89,26 @@ def login(client: IMAPClient, imap: ImapConfig, tokens: TokenProvider | None) ->
             else:
                 client.oauthbearer_login(imap.username, token)
     except AuthError as error:
-        raise ImapProblem("login", str(error)) from None
+        raise ImapProblem("outage" if error.temporary else "login", str(error)) from None
     except (LoginError, IMAPClientError, imaplib.IMAP4.error) as error:
-        if isinstance(error, IMAPClientAbortError):
+        if isinstance(error, (IMAPClientAbortError, imaplib.IMAP4.abort)):
             raise ImapProblem("network", f"connection lost during login ({_short(error)})") from None
-        raise ImapProblem("login", f"the server refused the login for this account ({_short(error)})") from None
+        raise refused_login(_short(error)) from None
     except (OSError, socket.timeout) as error:
         raise ImapProblem("network", f"connection lost during login ({_os_reason(error)})") from None
+
+
+def response_code(text: str) -> str | None:
+    """The RFC 5530 response code of a server answer (``[UNAVAILABLE] ...`` → UNAVAILABLE)."""
+    found = re.search(r"\[([A-Z][A-Z0-9-]*)", text)
+    return found.group(1) if found else None
+
+
+def refused_login(answer: str) -> ImapProblem:
+    """A refused login as a wrong secret (``login``) or a temporary outage (``outage``)."""
+    if response_code(answer) in TEMPORARY_CODES:
+        return ImapProblem("outage", f"the sign-in service of the server is temporarily unavailable ({answer})")
+    return ImapProblem("login", f"the server refused the login for this account ({answer})")
 
 
 def close(client: IMAPClient) -> None:
@@ -97,12 +123,24 @@ def close(client: IMAPClient) -> None:
 
 
 def as_problem(error: BaseException) -> ImapProblem:
-    """A connection-level error raised while working in a folder, as a network problem."""
+    """An error raised while working in a folder, named by its real cause."""
     if isinstance(error, ImapProblem):
         return error
+    if isinstance(error, SQLAlchemyError):
+        return ImapProblem("database", f"the store refused a write ({db_reason(error)})")
     if isinstance(error, (OSError, socket.timeout)):
         return ImapProblem("network", f"connection lost ({_os_reason(error)})")
-    return ImapProblem("network", f"connection lost ({_short(error)})")
+    if isinstance(error, (IMAPClientAbortError, imaplib.IMAP4.abort)):
+        return ImapProblem("network", f"connection lost ({_short(error)})")
+    if isinstance(error, (IMAPClientError, imaplib.IMAP4.error)):
+        return ImapProblem("server", f"the server refused a command ({_short(error)})")
+    return ImapProblem("internal", f"unexpected error ({error.__class__.__name__})")
+
+
+def db_reason(error: SQLAlchemyError) -> str:
+    """The database's own first line (no SQL, no parameters: those can hold mail data)."""
+    original = getattr(error, "orig", None)
+    return _short(original) if original is not None else error.__class__.__name__
 
 
 def _os_reason(error: BaseException) -> str:

@@ -2,7 +2,8 @@
 
 A watcher keeps one connection idling on the first configured folder and calls
 ``on_news`` when the server reports new mail. Any failure just means a reconnect after a
-growing pause; the regular poll keeps running, so IDLE can never lose a message.
+growing pause; the regular poll keeps running, so IDLE can never lose a message. While
+the poll backs off after failures (a refused login, an outage), IDLE does not log in either.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from typing import Callable
 
 from ingest.imap_connect import close, connect
+from store.schema import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +25,14 @@ RENEW_SECONDS = 9 * 60
 def watch(config, store, on_news: Callable[[], None], stop: threading.Event,
           check_seconds: float = 1.0) -> None:
     """Idle until ``stop`` is set, calling ``on_news`` for every burst of new mail."""
-    from ingest.imap import account_name, disabled_reason, tokens_for
+    from ingest.imap import account_name, next_poll_at, tokens_for
     imap = config.source.imap
     account = account_name(config)
     pause = 1.0
     while not stop.is_set():
-        if disabled_reason(store, account, config.poll):
-            stop.wait(60)
+        due = next_poll_at(store, account, config.poll)      # the poll's backoff binds IDLE too
+        if due is not None and utcnow() < due:
+            stop.wait(min(60.0, (due - utcnow()).total_seconds()))
             continue
         client = None
         try:

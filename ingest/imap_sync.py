@@ -1,19 +1,33 @@
-"""One folder: fetch what is new, commit its bytes, then act on the server.
+"""One folder: fetch what is not stored yet, commit its bytes, then act on the server.
 
-The order never changes: bytes committed to the store first, server changes after. Each
-batch is one transaction that also advances ``sync_state.last_uid``, so a poll that dies
-mid-way resumes after the last committed batch. Every UID is recorded in ``mailbox_uids``
-with ``after_action_done``; an after-action interrupted by a crash is finished next poll.
+The order never changes: bytes committed to the store first, server changes after. What
+to fetch is the folder's UID list (``UID SEARCH ALL``; small after a move) minus the UIDs
+recorded in ``mailbox_uids``, so a UID that was skipped once is fetched next poll; sizes
+come first (``RFC822.SIZE``) so a batch stays within ``batch_size`` messages and
+``batch_bytes`` bytes (a bigger message goes alone). Each batch is one transaction; a
+poll that dies mid-way resumes with what is still missing. ``sync_state.last_uid`` is the
+watermark below which every listed UID is stored: it never passes a UID that came back
+without its content.
+
+The after-action follows storing, not extraction: the sync never parses. A message goes
+to the error folder when it is already known as failed when its after-action runs (a
+duplicate of a failed message, or an after-action left over from a crash that the
+extraction overtook); every other stored message gets the configured action at once.
+Failed messages are shown for review (``vng-ingest status``, the review screen) wherever
+they sit on the server. An after-action interrupted by a crash is finished next poll.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -22,16 +36,20 @@ from store.messages import store_raw_many
 from store.schema import MailboxUid, Message, MessageState, SyncState, utcnow
 from vng_ingest.config import ImapConfig
 from vng_ingest.models import RawMessage
-from vng_ingest.pipeline import IngestResult, process
+from vng_ingest.pipeline import IngestResult
 
 log = logging.getLogger(__name__)
 
 DELETED, FLAGGED, SEEN = b"\\Deleted", b"\\Flagged", b"\\Seen"
 
+#: UIDs per RFC822.SIZE request (keeps the command line short on big folders).
+SIZE_CHUNK = 500
+
 
 @dataclass
 class FolderResult:
     ingested: IngestResult = field(default_factory=IngestResult)
+    missing: list[int] = field(default_factory=list)     # listed, but no content came back
     actions_done: int = 0
 
 
@@ -39,6 +57,18 @@ def crash_point(name: str) -> None:
     """Test hook: die here, as a killed process would, when VNG_INGEST_CRASH_AT names this point."""
     if os.environ.get("VNG_INGEST_CRASH_AT") == name:
         os._exit(70)
+
+
+def pause_point(name: str, timeout: float = 120) -> None:
+    """Test hook: with VNG_INGEST_PAUSE_AT=name:FOLDER, create FOLDER/name.reached here and
+    wait until FOLDER/name.go exists (a rendezvous with a test, across processes)."""
+    point, _, folder = os.environ.get("VNG_INGEST_PAUSE_AT", "").partition(":")
+    if point != name or not folder:
+        return
+    (Path(folder) / f"{name}.reached").touch()
+    deadline = time.monotonic() + timeout
+    while not (Path(folder) / f"{name}.go").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def folder_state(session, account: str, folder: str) -> SyncState:
@@ -55,14 +85,31 @@ def folder_state(session, account: str, folder: str) -> SyncState:
     return state
 
 
-def chunks(items: list[int], size: int) -> Iterator[list[int]]:
+def chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
+def byte_batches(uids: list[int], sizes: dict[int, int], max_count: int, max_bytes: int) -> Iterator[list[int]]:
+    """``uids`` in order, cut into batches of at most ``max_count`` messages and ``max_bytes``
+    bytes; a message bigger than ``max_bytes`` is a batch of its own."""
+    batch: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if batch and (len(batch) >= max_count or total + size > max_bytes):
+            yield batch
+            batch, total = [], 0
+        batch.append(uid)
+        total += size
+    if batch:
+        yield batch
+
+
 def sync_folder(client: IMAPClient, store: Store, imap: ImapConfig, account: str, folder: str,
-                extract: bool = True, ingested: IngestResult | None = None) -> FolderResult:
-    """Fetch and store what is new in ``folder``, then finish every pending after-action.
+                ingested: IngestResult | None = None) -> FolderResult:
+    """Fetch and store what ``folder`` holds that is not stored yet, then finish every
+    pending after-action. Nothing is parsed here.
 
     ``ingested`` collects the stored messages as each batch commits, so a caller still
     knows what was stored when the connection breaks half-way.
@@ -76,36 +123,60 @@ def sync_folder(client: IMAPClient, store: Store, imap: ImapConfig, account: str
                 log.warning("%s %s: UIDVALIDITY changed; reading the folder again (stored messages "
                             "are recognised and not stored twice)", account, folder)
             state.uidvalidity, state.last_uid = uidvalidity, 0
-        last_uid = state.last_uid
     result = FolderResult(ingested=ingested if ingested is not None else IngestResult())
-    for batch in chunks(new_uids(client, store, account, folder, uidvalidity, last_uid), imap.batch_size):
-        store_batch(client, store, imap, account, folder, uidvalidity, batch, result.ingested)
+    todo = unstored_uids(client, store, account, folder, uidvalidity)
+    sizes = message_sizes(client, todo)
+    missing = [uid for uid in todo if uid not in sizes]
+    pause_point("before_fetch")
+    for batch in byte_batches([uid for uid in todo if uid in sizes], sizes, imap.batch_size, imap.batch_bytes):
+        missing += store_batch(client, store, imap, account, folder, uidvalidity, batch, result.ingested,
+                               below=min(missing, default=None))
         crash_point("after_commit")
+    for uid in sorted(missing):
+        log.warning("%s: UID %d came back without its content; it is fetched again next poll", folder, uid)
+    result.missing = sorted(missing)
     if imap.after_action != "none":
-        result.actions_done = finish_actions(client, store, imap, account, folder, uidvalidity, extract)
+        result.actions_done = finish_actions(client, store, imap, account, folder, uidvalidity)
     return result
 
 
-def new_uids(client: IMAPClient, store: Store, account: str, folder: str, uidvalidity: int,
-             last_uid: int) -> list[int]:
-    """UIDs above ``last_uid`` on the server, minus those already recorded."""
-    found = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
-    if not found:
+def unstored_uids(client: IMAPClient, store: Store, account: str, folder: str, uidvalidity: int) -> list[int]:
+    """The folder's UIDs (``UID SEARCH ALL``) that are not recorded in ``mailbox_uids``."""
+    listed = sorted(client.search(["ALL"]))
+    if not listed:
         return []
     with store.session() as session:
         known = set(session.scalars(select(MailboxUid.uid).where(
             MailboxUid.account == account, MailboxUid.folder == folder,
-            MailboxUid.uidvalidity == uidvalidity, MailboxUid.uid >= found[0])))
-    return [uid for uid in found if uid not in known]
+            MailboxUid.uidvalidity == uidvalidity, MailboxUid.uid >= listed[0])))
+    return [uid for uid in listed if uid not in known]
+
+
+def message_sizes(client: IMAPClient, uids: list[int]) -> dict[int, int]:
+    """RFC822.SIZE of each UID; a UID the server does not answer for is left out."""
+    sizes: dict[int, int] = {}
+    for part in chunks(uids, SIZE_CHUNK):
+        for uid, data in client.fetch(part, [b"RFC822.SIZE"]).items():
+            if b"RFC822.SIZE" in data:
+                sizes[uid] = int(data[b"RFC822.SIZE"])
+    return sizes
 
 
 def store_batch(client: IMAPClient, store: Store, imap: ImapConfig, account: str, folder: str,
-                uidvalidity: int, batch: list[int], result: IngestResult) -> None:
-    """Fetch one batch (without marking anything read) and commit it in one transaction."""
+                uidvalidity: int, batch: list[int], result: IngestResult, below: int | None = None) -> list[int]:
+    """Fetch one batch (without marking anything read) and commit it in one transaction.
+
+    Returns the UIDs that came back without content (expunged meanwhile, or a server
+    hiccup): they are not recorded, so the next poll asks for them again. The watermark
+    ``last_uid`` moves up to the last UID stored before the first one missing (``below``
+    is the first missing UID of earlier steps).
+    """
     fetched = client.fetch(batch, [b"BODY.PEEK[]", b"INTERNALDATE"])
+    present = [uid for uid in batch if isinstance(fetched.get(uid, {}).get(b"BODY[]"), bytes)]   # NIL: expunged
+    missing = [uid for uid in batch if uid not in present]
     messages = [RawMessage(raw=fetched[uid][b"BODY[]"], source=account, folder=folder, uidvalidity=uidvalidity,
-                           uid=uid, received_at=fetched[uid].get(b"INTERNALDATE"))
-                for uid in batch if uid in fetched and b"BODY[]" in fetched[uid]]   # else expunged meanwhile
+                           uid=uid, received_at=fetched[uid].get(b"INTERNALDATE")) for uid in present]
+    first_missing = min(missing + ([below] if below is not None else []), default=None)
     with store.session() as session:
         for stored in store_raw_many(session, messages):
             if stored.created:
@@ -115,11 +186,14 @@ def store_batch(client: IMAPClient, store: Store, imap: ImapConfig, account: str
         if imap.after_action == "none":
             session.execute(update(MailboxUid).where(
                 MailboxUid.account == account, MailboxUid.folder == folder,
-                MailboxUid.uidvalidity == uidvalidity, MailboxUid.uid.in_(batch))
+                MailboxUid.uidvalidity == uidvalidity, MailboxUid.uid.in_(present))
                 .values(after_action_done=True))
-        state = folder_state(session, account, folder)
-        state.last_uid = max(state.last_uid, batch[-1])
+        reached = [uid for uid in present if first_missing is None or uid < first_missing]
+        if reached:
+            state = folder_state(session, account, folder)
+            state.last_uid = max(state.last_uid, reached[-1])
     del fetched
+    return missing
 
 
 def pending_actions(store: Store, account: str, folder: str, uidvalidity: int) -> list[tuple[int, int]]:
@@ -133,16 +207,13 @@ def pending_actions(store: Store, account: str, folder: str, uidvalidity: int) -
 
 
 def finish_actions(client: IMAPClient, store: Store, imap: ImapConfig, account: str, folder: str,
-                   uidvalidity: int, extract: bool) -> int:
-    """Do the configured after-action; messages that failed parsing go to the error folder."""
+                   uidvalidity: int) -> int:
+    """Do the configured after-action on every stored message still waiting for it;
+    messages already known as failed go to the error folder instead."""
     done = 0
     pending = pending_actions(store, account, folder, uidvalidity)
     for part in chunks(pending, imap.batch_size):
-        pks = sorted({pk for _, pk in part})
-        states = message_states(store, pks)
-        if extract and any(state == MessageState.NEW for state in states.values()):
-            process(store, [pk for pk in pks if states[pk] == MessageState.NEW])
-            states = message_states(store, pks)
+        states = message_states(store, {pk for _, pk in part})
         failed = [uid for uid, pk in part if states.get(pk) == MessageState.FAILED]
         good = [uid for uid, pk in part if states.get(pk) != MessageState.FAILED]
         if failed:
@@ -205,7 +276,11 @@ def ensure_folders(client: IMAPClient, imap: ImapConfig) -> dict[str, str]:
     for name in needed:
         if name not in existing:
             log.info("creating folder %s", name)
-            client.create_folder(name)
+            try:
+                client.create_folder(name)
+            except IMAPClientError:
+                if not client.folder_exists(name):      # else another client created it just now
+                    raise
             existing.add(name)
     return {name: f"folder '{name}' does not exist on the server"
             for name in imap.folders if name not in existing}

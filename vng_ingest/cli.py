@@ -43,8 +43,8 @@ def cmd_poll(args, config: Config) -> int:
 def _finish(summary) -> int:
     """Print a poll's summary; a source that failed is one line on stderr and exit status 1."""
     print(summary.text())
-    if summary.source_error:
-        print(f"source error: {summary.source_error}", file=sys.stderr)
+    if summary.failed:
+        print(f"source error: {summary.source_error or summary.extract_error}", file=sys.stderr)
         return EXIT_SOURCE_FAILED
     return EXIT_OK
 
@@ -76,9 +76,11 @@ def cmd_extract(args, config: Config) -> int:
 
 
 def cmd_reprocess(args, config: Config) -> int:
+    from store.locks import EXTRACTION, writer_lock
     from vng_ingest.pipeline import process, reprocess_ids
     store = _store(config)
-    result = process(store, reprocess_ids(store, only_older=not args.all))
+    with writer_lock(store, "reprocess", EXTRACTION):
+        result = process(store, reprocess_ids(store, only_older=not args.all))
     print(f"reprocessed {result.processed} messages: {result.offers} offers, "
           f"{result.needs_review} need review, {result.failed} failed")
     return 0
@@ -113,6 +115,7 @@ def cmd_enable(args, config: Config) -> int:
 
 
 def cmd_purge(args, config: Config) -> int:
+    from store.locks import EXTRACTION, writer_lock
     from store.retention import purge
     days = args.days if args.days is not None else config.retention.personal_data_days
     if days is None:
@@ -123,7 +126,9 @@ def cmd_purge(args, config: Config) -> int:
         return 2
     print("erasing personal data of all messages received before now" if days == 0 else
           f"erasing personal data of messages received more than {days} days ago")
-    print(purge(_store(config), days).text())
+    store = _store(config)
+    with writer_lock(store, "purge", EXTRACTION):
+        print(purge(store, days).text())
     return 0
 
 

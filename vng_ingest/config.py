@@ -65,6 +65,8 @@ class ImapConfig(Strict):
     oauth: OAuthConfig = Field(default_factory=OAuthConfig)
     folders: list[str] = Field(default_factory=lambda: ["INBOX"])
     batch_size: int = Field(default=100, ge=1, le=5000)
+    #: Bytes fetched per batch at most (a single bigger message is fetched alone).
+    batch_bytes: int = Field(default=50_000_000, ge=1)
     after_action: Literal["none", "flag", "seen", "move"] = "none"
     processed_folder: str = "Verwerkt"
     error_folder: str = "Fout"

@@ -1,14 +1,23 @@
-"""The jobs the CLI and the scheduler run: poll, import, process, report, status."""
+"""The jobs the CLI and the scheduler run: poll, import, extract, report, status.
+
+Each job takes the store's writer locks (``store.locks.writer_lock``) for its part only:
+``INTAKE`` while storing new mail (and acting on the IMAP server), ``EXTRACTION`` while
+extracting. So two commands started at once store and extract every message once, and a
+slow extraction never holds up storing or the IMAP after-actions.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.local import SourceError, count, read_paths
 from store import Store
+from store.locks import DEFAULT_WAIT, EXTRACTION, INTAKE, writer_lock
 from vng_ingest.config import Config
 from vng_ingest.pipeline import IngestResult, ProcessResult, ingest, process
 
@@ -22,6 +31,11 @@ class Summary:
     processed: ProcessResult = field(default_factory=ProcessResult)
     report: Path | None = None
     source_error: str | None = None
+    extract_error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.source_error or self.extract_error)
 
     def text(self) -> str:
         p = self.processed
@@ -35,41 +49,66 @@ class Summary:
             lines.append(f"report: {self.report}")
         if self.source_error:
             lines.append(f"source error: {self.source_error}")
+        if self.extract_error:
+            lines.append(f"extraction error: {self.extract_error}")
         return "\n".join(lines)
 
 
-def poll_once(config: Config, store: Store) -> Summary:
-    """Fetch what is new at the configured source, then extract it."""
+def fetch(config: Config, store: Store, command: str = "poll", wait: timedelta = DEFAULT_WAIT) -> Summary:
+    """Store what is new at the configured source (and tidy the mailbox); no extraction."""
     summary = Summary(source=config.source.name)
-    if config.source.kind == "imap":
-        from ingest.imap import poll_account
-        outcome = poll_account(config, store)
-        summary.ingested = outcome.ingested
-        summary.source_error = outcome.error
-    else:
-        try:
-            summary.ingested = ingest(store, read_paths([config.source.path]))
-        except SourceError as error:
-            summary.source_error = str(error)
-    summary.processed = process(store)
+    with writer_lock(store, command, INTAKE, wait=wait):
+        if config.source.kind == "imap":
+            from ingest.imap import poll_account
+            outcome = poll_account(config, store)
+            summary.ingested = outcome.ingested
+            summary.source_error = outcome.error
+        else:
+            try:
+                summary.ingested = ingest(store, read_paths([config.source.path]))
+            except SourceError as error:
+                summary.source_error = str(error)
     return summary
+
+
+def extract_pending(store: Store, command: str, summary: Summary, wait: timedelta = DEFAULT_WAIT) -> Summary:
+    """Extract every stored message still waiting for it; a failure is named, not raised."""
+    from ingest.imap_connect import db_reason
+    from ingest.imap_sync import pause_point
+    with writer_lock(store, command, EXTRACTION, wait=wait):
+        pause_point("extract")
+        try:
+            summary.processed = process(store)
+        except SQLAlchemyError as error:
+            log.error("extraction stopped: the store refused a write (%s)", db_reason(error))
+            summary.extract_error = f"database: the store refused a write ({db_reason(error)})"
+        except Exception as error:      # noqa: BLE001 - reported; the raw messages are safe
+            log.error("extraction stopped: unexpected error (%s)", error.__class__.__name__,
+                      exc_info=log.isEnabledFor(logging.DEBUG))
+            summary.extract_error = f"extraction: unexpected error ({error.__class__.__name__})"
+    return summary
+
+
+def poll_once(config: Config, store: Store, command: str = "poll") -> Summary:
+    """Fetch what is new at the configured source, then (with the IMAP session closed) extract it."""
+    return extract_pending(store, command, fetch(config, store, command))
 
 
 def import_paths(config: Config, store: Store, paths: list[Path], progress: bool = True) -> Summary:
     summary = Summary(source=", ".join(str(p) for p in paths))
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=count(paths), unit="msg", desc="import", disable=None)
-    summary.ingested = ingest(store, read_paths(paths), on_each=bar.update if bar else None)
-    if bar:
-        bar.close()
-    summary.processed = process(store)
-    return summary
+    with writer_lock(store, "import", INTAKE):
+        bar = None
+        if progress:
+            from tqdm import tqdm
+            bar = tqdm(total=count(paths), unit="msg", desc="import", disable=None)
+        summary.ingested = ingest(store, read_paths(paths), on_each=bar.update if bar else None)
+        if bar:
+            bar.close()
+    return extract_pending(store, "import", summary)
 
 
 def run_once(config: Config, store: Store, write_report: bool = True) -> Summary:
-    summary = poll_once(config, store)
+    summary = poll_once(config, store, command="run")
     if write_report:
         from reports.weekly import generate_report
         summary.report = generate_report(config, store)

@@ -182,6 +182,7 @@ class Introspection:
     def __init__(self, tokens: dict[str, str]):
         self.tokens = tokens
         self.requests = 0
+        self.down = False           # answer 503, as a sign-in service in an outage does
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -193,6 +194,11 @@ class Introspection:
                 if not token and auth.lower().startswith("bearer "):
                     token = auth[7:]
                 outer.requests += 1
+                if outer.down:
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 user = outer.tokens.get(token)
                 body = json.dumps({"active": "true", "username": user} if user else {"active": "false"})
                 self.send_response(200)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from ingest.imap import ACCOUNT_ROW, poll_account
 from store.schema import MailboxUid, Message, SyncState
-from vng_ingest.service import status
+from vng_ingest.service import poll_once, status
 
 
 def sync_row(store, folder="INBOX") -> SyncState:
@@ -90,8 +90,9 @@ def test_eight_bit_and_broken_charset_message_is_stored_byte_for_byte(dovecot, s
              ).encode("latin-1")
     append(dovecot, [broken, latin])
     config = imap_config(dovecot, monkeypatch, after_action="move")
-    outcome = poll_account(config, store)
-    assert outcome.error is None and len(outcome.ingested.new) == 2
+    summary = poll_once(config, store)
+    assert summary.source_error is None and len(summary.ingested.new) == 2
+    assert summary.processed.processed == 2          # extracted after the move, and counted
     assert_stored_once(store, [broken, latin])
     with store.session() as session:
         raws = set(session.scalars(select(Message.raw)))

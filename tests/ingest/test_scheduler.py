@@ -30,11 +30,11 @@ def test_second_process_skips_the_poll_while_the_lock_is_held(dovecot, store, mo
     messages = generated(2)
     append(dovecot, messages)
     config = imap_config(dovecot, monkeypatch)
-    assert acquire(store, POLL_LOCK, "other-host:99", timedelta(minutes=5))
-    assert poll_job(config, store, holder="this-host:1") == "skipped-lock"
-    assert "another vng-ingest process (other-host:99) is polling" in caplog.text
-    release(store, POLL_LOCK, "other-host:99")
-    assert poll_job(config, store, holder="this-host:1") == "polled"
+    assert acquire(store, POLL_LOCK, "other-host:99:123:import", timedelta(minutes=5))
+    assert poll_job(config, store) == "skipped-lock"
+    assert "poll skipped: import on other-host, pid 99" in caplog.text
+    release(store, POLL_LOCK, "other-host:99:123:import")
+    assert poll_job(config, store) == "polled"
     assert holder_of(store, POLL_LOCK) is None
     assert_stored_once(store, messages)
 
@@ -53,9 +53,9 @@ def test_scheduler_backs_off_after_network_failures(dovecot, store, monkeypatch)
         poll_account(config, store)
     due = next_poll_at(store, config.source.name, config.poll)
     assert due is not None
-    assert poll_job(config, store, holder="me:1") == "skipped-backoff"
+    assert poll_job(config, store) == "skipped-backoff"
     dovecot.start()
-    assert poll_job(config, store, holder="me:1", force=True) == "polled"
+    assert poll_job(config, store, force=True) == "polled"
     assert next_poll_at(store, config.source.name, config.poll) is None
 
 

@@ -176,13 +176,17 @@ def store_batch(client: IMAPClient, store: Store, imap: ImapConfig, account: str
     missing = [uid for uid in batch if uid not in present]
     messages = [RawMessage(raw=fetched[uid][b"BODY[]"], source=account, folder=folder, uidvalidity=uidvalidity,
                            uid=uid, received_at=fetched[uid].get(b"INTERNALDATE")) for uid in present]
-    first_missing = min(missing + ([below] if below is not None else []), default=None)
     with store.session() as session:
-        for stored in store_raw_many(session, messages):
-            if stored.created:
+        for message, stored in zip(messages, store_raw_many(session, messages)):
+            if stored.pk is None:            # refused by the database even on its own: asked for again
+                result.not_stored += 1
+                missing.append(message.uid)
+                log.error("%s %s: UID %s could not be stored; it stays on the server", account, folder, message.uid)
+            elif stored.created:
                 result.new.append(stored.pk)
             else:
                 result.duplicates += 1
+        first_missing = min(missing + ([below] if below is not None else []), default=None)
         if imap.after_action == "none":
             session.execute(update(MailboxUid).where(
                 MailboxUid.account == account, MailboxUid.folder == folder,

@@ -2,7 +2,9 @@
 
 The order never changes: bytes committed to the store first, server changes after. What
 to fetch is the folder's UID list (``UID SEARCH ALL``; small after a move) minus the UIDs
-recorded in ``mailbox_uids``, so a UID that was skipped once is fetched next poll; sizes
+recorded in ``mailbox_uids``, so a UID that was skipped once is fetched next poll. A big
+folder (no after-action; more than ``FULL_LIST_LIMIT`` messages) is listed in full at a
+process's first poll and once an hour, and in between only above the watermark; sizes
 come first (``RFC822.SIZE``) so a batch stays within ``batch_size`` messages and
 ``batch_bytes`` bytes (a bigger message goes alone). Each batch is one transaction; a
 poll that dies mid-way resumes with what is still missing. ``sync_state.last_uid`` is the
@@ -44,6 +46,11 @@ DELETED, FLAGGED, SEEN = b"\\Deleted", b"\\Flagged", b"\\Seen"
 
 #: UIDs per RFC822.SIZE request (keeps the command line short on big folders).
 SIZE_CHUNK = 500
+#: Folders up to this many messages are listed in full every poll; bigger ones once an hour.
+FULL_LIST_LIMIT = 2000
+FULL_LIST_SECONDS = 3600.0
+
+_full_listed: dict[tuple[str, str, int], float] = {}     # (account, folder, UIDVALIDITY) → monotonic time
 
 
 @dataclass
@@ -123,8 +130,10 @@ def sync_folder(client: IMAPClient, store: Store, imap: ImapConfig, account: str
                 log.warning("%s %s: UIDVALIDITY changed; reading the folder again (stored messages "
                             "are recognised and not stored twice)", account, folder)
             state.uidvalidity, state.last_uid = uidvalidity, 0
+        last_uid = state.last_uid
     result = FolderResult(ingested=ingested if ingested is not None else IngestResult())
-    todo = unstored_uids(client, store, account, folder, uidvalidity)
+    full = full_list_due((account, folder, uidvalidity), int(info.get(b"EXISTS") or 0))
+    todo = unstored_uids(client, store, account, folder, uidvalidity, above=None if full else last_uid)
     sizes = message_sizes(client, todo)
     missing = [uid for uid in todo if uid not in sizes]
     pause_point("before_fetch")
@@ -140,16 +149,36 @@ def sync_folder(client: IMAPClient, store: Store, imap: ImapConfig, account: str
     return result
 
 
-def unstored_uids(client: IMAPClient, store: Store, account: str, folder: str, uidvalidity: int) -> list[int]:
-    """The folder's UIDs (``UID SEARCH ALL``) that are not recorded in ``mailbox_uids``."""
-    listed = sorted(client.search(["ALL"]))
+def full_list_due(key: tuple[str, str, int], exists: int) -> bool:
+    """Whether this poll lists the whole folder: always for a small one, else hourly."""
+    now = time.monotonic()
+    if exists > FULL_LIST_LIMIT and now - _full_listed.get(key, -FULL_LIST_SECONDS) < FULL_LIST_SECONDS:
+        return False
+    _full_listed[key] = now
+    return True
+
+
+def unstored_uids(client: IMAPClient, store: Store, account: str, folder: str, uidvalidity: int,
+                  above: int | None = None) -> list[int]:
+    """The folder's UIDs (``UID SEARCH ALL``, or only those above ``above``) that are not
+    recorded in ``mailbox_uids``. Moves the watermark up to the last listed UID below the
+    first unrecorded one."""
+    if above is None:
+        listed = sorted(client.search(["ALL"]))
+    else:
+        listed = sorted(uid for uid in client.search(["UID", f"{above + 1}:*"]) if uid > above)
     if not listed:
         return []
     with store.session() as session:
         known = set(session.scalars(select(MailboxUid.uid).where(
             MailboxUid.account == account, MailboxUid.folder == folder,
             MailboxUid.uidvalidity == uidvalidity, MailboxUid.uid >= listed[0])))
-    return [uid for uid in listed if uid not in known]
+        todo = [uid for uid in listed if uid not in known]
+        settled = [uid for uid in listed if not todo or uid < todo[0]]
+        if settled:
+            state = folder_state(session, account, folder)
+            state.last_uid = max(state.last_uid, settled[-1])
+    return todo
 
 
 def message_sizes(client: IMAPClient, uids: list[int]) -> dict[int, int]:

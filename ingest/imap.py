@@ -79,8 +79,12 @@ def poll_account(config: Config, store: Store) -> PollOutcome:
         if client is not None:
             close(client)
     record_account(store, account, None, config.poll)
-    if outcome.folder_errors:
-        outcome.error = "; ".join(f"folder: {text}" for text in outcome.folder_errors.values())
+    problems = [f"folder: {text}" for text in outcome.folder_errors.values()]
+    if outcome.ingested.not_stored:
+        problems.append(f"database: {outcome.ingested.not_stored} message(s) could not be stored "
+                        f"({outcome.ingested.store_error}); they stay on the server and are asked for again")
+    if problems:
+        outcome.error = "; ".join(problems)
     return outcome
 
 

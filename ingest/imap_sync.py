@@ -209,6 +209,7 @@ def store_batch(client: IMAPClient, store: Store, imap: ImapConfig, account: str
         for message, stored in zip(messages, store_raw_many(session, messages)):
             if stored.pk is None:            # refused by the database even on its own: asked for again
                 result.not_stored += 1
+                result.store_error = result.store_error or stored.error
                 missing.append(message.uid)
                 log.error("%s %s: UID %s could not be stored; it stays on the server", account, folder, message.uid)
             elif stored.created:

@@ -37,6 +37,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from store.db import Store
+from vng_ingest.errors import OperatorError
 from store.schema import Lock, utcnow
 
 log = logging.getLogger(__name__)
@@ -49,13 +50,7 @@ TTL = timedelta(minutes=2)
 #: How long a command waits for a busy store before giving up.
 DEFAULT_WAIT = timedelta(minutes=30)
 
-try:
-    from vng_ingest.errors import OperatorError as _Base
-except ImportError:         # the shared operator error type is not there yet
-    _Base = Exception
-
-
-class StoreBusy(_Base):
+class StoreBusy(OperatorError):
     """Another vng-ingest process kept the store busy for longer than we were willing to wait."""
 
 

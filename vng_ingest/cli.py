@@ -44,7 +44,7 @@ def _finish(summary) -> int:
     """Print a poll's summary; a source that failed is one line on stderr and exit status 1."""
     print(summary.text())
     if summary.failed:
-        print(f"source error: {summary.source_error or summary.extract_error}", file=sys.stderr)
+        print(summary.error_line(), file=sys.stderr)
         return EXIT_SOURCE_FAILED
     return EXIT_OK
 

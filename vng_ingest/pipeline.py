@@ -34,6 +34,7 @@ class IngestResult:
     new: list[int] = field(default_factory=list)
     duplicates: int = 0
     not_stored: int = 0          # refused by the database even row by row (logged by position)
+    store_error: str | None = None   # why the first of those was refused (no content)
 
 
 @dataclass
@@ -62,6 +63,7 @@ def ingest(store: Store, messages: Iterable[RawMessage], on_each: Callable[[int]
         for item in stored:
             if item.pk is None:
                 result.not_stored += 1
+                result.store_error = result.store_error or item.error
             elif item.created:
                 result.new.append(item.pk)
             else:

@@ -35,7 +35,15 @@ class Summary:
 
     @property
     def failed(self) -> bool:
-        return bool(self.source_error or self.extract_error)
+        return bool(self.source_error or self.extract_error or self.ingested.not_stored)
+
+    def error_line(self) -> str:
+        """What failed, in the one line a failed command prints on stderr."""
+        if self.source_error:
+            return f"source error: {self.source_error}"
+        if self.extract_error:
+            return f"extraction error: {self.extract_error}"
+        return f"database error: {self.ingested.not_stored} message(s) could not be stored ({self.ingested.store_error})"
 
     def text(self) -> str:
         p = self.processed
@@ -51,6 +59,9 @@ class Summary:
             lines.append(f"source error: {self.source_error}")
         if self.extract_error:
             lines.append(f"extraction error: {self.extract_error}")
+        if self.ingested.not_stored and not self.source_error:
+            lines.append(f"not stored: {self.ingested.not_stored} message(s) the database refused "
+                         f"({self.ingested.store_error}); import them again once it is fixed")
         return "\n".join(lines)
 
 

@@ -257,6 +257,6 @@ def test_a_database_refusal_is_named_database_not_network(dovecot, tmp_path, mon
                     "SELECT RAISE(ABORT, 'disk quota reached'); END")
     append(dovecot, generated(2))
     outcome = poll_account(imap_config(dovecot, monkeypatch), store)
-    assert outcome.error.startswith("database: the store refused a write (disk quota reached")
+    assert outcome.error.startswith("database: 2 message(s) could not be stored (IntegrityError")
     assert folder_uids(dovecot, "INBOX") == [1, 2]
     store.dispose()

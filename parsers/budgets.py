@@ -17,6 +17,7 @@ MAX_ZIP_MEMBERS = 2_000                     # members of one zip-based file
 MAX_ZIP_RATIO = 100                         # inflated/compressed above this: a zip bomb
 ZIP_RATIO_MIN_BYTES = 1024 * 1024           # below this inflated size the ratio is harmless
 MAX_PDF_PAGES = 50                          # pages of a PDF whose text is read
+MAX_OFFERS = 300                            # offers stored per message; the rest goes to a person
 
 
 def megabytes(count: int) -> str:

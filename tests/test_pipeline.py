@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from store import open_store
 from store.schema import Message, OfferRow, ReviewState
-from vng_ingest.models import RawMessage
+from vng_ingest.models import Kind, RawMessage
 from vng_ingest.pipeline import ingest, process, reprocess_ids
 
 SAMPLES = Path(__file__).resolve().parents[1] / "vng_ingest" / "samples" / "mailbox"
@@ -142,3 +142,25 @@ def test_reprocess_keeps_the_kind_of_a_message_whose_offer_a_person_approved(tmp
     with store.session() as session:
         assert session.get(Message, pk).kind == "third_party_offer"
         assert session.get(OfferRow, row.id).review_state == ReviewState.APPROVED
+
+
+def test_a_message_with_thousands_of_offers_stores_the_budget_and_says_so(tmp_path):
+    """A 20 MB table read as thousands of locations must not hold the store (linking each offer
+    looks at the municipality's locations): the first MAX_OFFERS go to review, with a note."""
+    from parsers.budgets import MAX_OFFERS
+    from vng_ingest.models import Extraction, Offer
+
+    def many_offers(raw, kind=None):
+        parsed, _ = read_message(raw, kind)
+        return parsed, Extraction(Kind.OFFER, offers=[Offer(location=f"Locatie {i}") for i in range(MAX_OFFERS + 50)])
+
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    [pk] = _ingest_samples(store, (SAMPLES / "s02.eml").read_bytes())
+    reader = Reader(read=many_offers)
+    try:
+        result = process(store, reader=reader)
+    finally:
+        reader.close()
+    assert (result.offers, result.needs_review) == (MAX_OFFERS, MAX_OFFERS)
+    with store.session() as session:
+        assert [p["code"] for p in session.get(Message, pk).problems] == ["truncated"]

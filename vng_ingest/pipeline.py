@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import select
 
+from parsers.budgets import MAX_OFFERS, thousands
 from parsers.extract import EXTRACTOR_VERSION
 from parsers.message import ParsedMessage, Problem
 from store import Store
@@ -146,7 +147,15 @@ def _store_reading(session, message: Message, parsed: ParsedMessage, extraction:
     message.error = error
     message.state = MessageState.FAILED if error else MessageState.EXTRACTED
     message.attempts = 0                 # counts only readings that were started and never finished
-    rows = replace_offers(session, message, extraction.offers, EXTRACTOR_VERSION) if not error else []
+    offers = extraction.offers
+    if len(offers) > MAX_OFFERS:           # a table of thousands of rows: the first ones, and a person looks
+        message.problems = (message.problems or []) + [{"code": "truncated", "text": (
+            f"Dit bericht noemt {thousands(len(offers))} locaties; alleen de eerste {MAX_OFFERS} zijn "
+            "overgenomen, allemaal ter controle.")}]
+        offers = offers[:MAX_OFFERS]
+        for offer in offers:
+            offer.needs_review = True
+    rows = replace_offers(session, message, offers, EXTRACTOR_VERSION) if not error else []
     result.processed += 1
     result.failed += bool(error)
     result.offers += len(rows)

@@ -43,7 +43,8 @@ class Server:
 
     def seed(self, text: str, offers: list[Offer], subject: str = "Opvanglocatie",
              from_name: str = "Jan de Vries", kind: str = "offer", state: str = MessageState.EXTRACTED,
-             error: str | None = None, quoted: str = "", attachments: list | None = None) -> tuple[int, list[int]]:
+             error: str | None = None, quoted: str = "", attachments: list | None = None,
+             problems: list[dict] | None = None) -> tuple[int, list[int]]:
         """A stored message with the given parsed text and offers; returns (message pk, offer ids)."""
         mail = EmailMessage()
         mail["From"] = f"{from_name} <jan@utrecht.nl>"
@@ -61,7 +62,7 @@ class Server:
                               "quoted": quoted, "forwarded": "", "attachments": attachments or [],
                               "errors": []}
             message.subject, message.from_addr, message.kind = subject, "jan@utrecht.nl", kind
-            message.state, message.error = state, error
+            message.state, message.error, message.problems = state, error, problems
             rows = replace_offers(session, message, offers, "test-1")
             return pk, [row.id for row in rows]
 

@@ -235,3 +235,20 @@ def test_add_missed_offer_and_split_merged_one(server, page):
         assert (added.municipality, added.municipality_code, added.places) == ("'s-Gravenhage", "GM0518", 60)
         assert (added.review_state, added.reviewed_by) == ("corrected", "anna")
         assert added.location_id is not None
+
+
+def test_a_message_read_with_problems_is_listed_with_its_dutch_reason(server, page):
+    reason = "De bijlage 'locaties.docx' is niet gelezen: uitgepakt groter dan 50 MB."
+    pk, _ = server.seed("Zie de bijlage.", [], kind="other",
+                        problems=[{"code": "attachment_refused", "text": reason}])
+    server.seed("Gewoon een vraag.", [], kind="other", subject="Vraag zonder problemen")
+    login(page, server)
+    page.goto(f"{server.url}/?state=problems")
+    listed = page.locator("table.queue").inner_text()
+    assert reason in listed and "gelezen, met problemen" in listed
+    assert "Vraag zonder problemen" not in listed
+    assert "1 met problemen" in " ".join(page.locator("nav.counts").inner_text().split())
+    page.locator("table.queue a").first.click()
+    page.wait_for_url(f"**/messages/{pk}**")
+    assert reason in page.locator("#problems").inner_text()
+    assert "Niet alles kon worden gelezen" in page.locator("#problems").inner_text()

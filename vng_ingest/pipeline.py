@@ -137,8 +137,7 @@ def _store_reading(session, message: Message, parsed: ParsedMessage, extraction:
     message.subject, message.from_addr, error = values["subject"], values["from_addr"], values["error"]
     message.sent_at = parsed.date
     message.parsed = summary(parsed)
-    stored = [p for p in message.problems or [] if p.get("stage") == "store"]
-    message.problems = stored + [{"code": p.code, "text": p.text} for p in parsed.problems] + notes or None
+    _record_problems(message, parsed, notes)
     if not (message.kind_reviewed_by or _decided_by_a_person(session, message) or (unreadable and message.kind)):
         message.kind = extraction.kind.value
         message.kind_confidence = extraction.kind_confidence
@@ -147,23 +146,39 @@ def _store_reading(session, message: Message, parsed: ParsedMessage, extraction:
     message.error = error
     message.state = MessageState.FAILED if error else MessageState.EXTRACTED
     message.attempts = 0                 # counts only readings that were started and never finished
-    offers = extraction.offers
-    if len(offers) > MAX_OFFERS:           # a table of thousands of rows: the first ones, and a person looks
-        message.problems = (message.problems or []) + [{"code": "truncated", "text": (
-            f"Dit bericht noemt {thousands(len(offers))} locaties; alleen de eerste {MAX_OFFERS} zijn "
-            "overgenomen, allemaal ter controle.")}]
-        offers = offers[:MAX_OFFERS]
-        for offer in offers:
-            offer.needs_review = True
-    rows = replace_offers(session, message, offers, EXTRACTOR_VERSION) if not error else []
+    rows = replace_offers(session, message, _within_budget(message, extraction.offers),
+                          EXTRACTOR_VERSION) if not error else []
+    _count(result, message, rows, error)
+    if error:
+        log.warning("message %s could not be read (%s)", message.id, unreadable.code if unreadable
+                    else extraction.error.split(":")[0])
+
+
+def _record_problems(message: Message, parsed: ParsedMessage, notes: list[dict]) -> None:
+    """What storing the bytes found stays; what this reading found replaces the last reading's."""
+    stored = [p for p in message.problems or [] if p.get("stage") == "store"]
+    message.problems = stored + [{"code": p.code, "text": p.text} for p in parsed.problems] + notes or None
+
+
+def _within_budget(message: Message, offers: list) -> list:
+    """At most MAX_OFFERS offers per message (a table of thousands of rows would hold the store
+    while each is linked to its location): the first ones, all for review, and a note."""
+    if len(offers) <= MAX_OFFERS:
+        return offers
+    message.problems = (message.problems or []) + [{"code": "truncated", "text": (
+        f"Dit bericht noemt {thousands(len(offers))} locaties; alleen de eerste {MAX_OFFERS} zijn "
+        "overgenomen, allemaal ter controle.")}]
+    for offer in offers[:MAX_OFFERS]:
+        offer.needs_review = True
+    return offers[:MAX_OFFERS]
+
+
+def _count(result: ProcessResult, message: Message, rows: list, error: str | None) -> None:
     result.processed += 1
     result.failed += bool(error)
     result.offers += len(rows)
     result.needs_review += sum(row.needs_review for row in rows)
     result.kinds[message.kind] = result.kinds.get(message.kind, 0) + 1
-    if error:
-        log.warning("message %s could not be read (%s)", message.id, unreadable.code if unreadable
-                    else extraction.error.split(":")[0])
 
 
 def _decided_by_a_person(session, message: Message) -> bool:

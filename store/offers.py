@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from store.audit import record as audit
@@ -94,6 +94,15 @@ def link_location(session: Session, row: OfferRow, message: Message | None = Non
 
 def find_location(session: Session, keys: Identity) -> Location | None:
     """The stored location with these keys (``vng_ingest.locations.best_match``), by index lookup."""
+    query = lookup_query(keys)
+    if query is None:
+        return None
+    candidates = session.scalars(query).all()
+    return best_match(keys, ((location, stored_identity(location)) for location in candidates))
+
+
+def lookup_query(keys: Identity) -> Select | None:
+    """The locations that may have these keys, each condition on an index of ``locations``."""
     wanted = []
     if keys.postcode_key:
         wanted.append(Location.postcode_key == keys.postcode_key)
@@ -101,15 +110,12 @@ def find_location(session: Session, keys: Identity) -> Location | None:
     if code:
         if keys.address_key:
             wanted.append(and_(Location.municipality_code == code, Location.address_key == keys.address_key))
-        names = {name for name in (keys.name_key, keys.name_core) if name}
+        names = sorted({name for name in (keys.name_key, keys.name_core) if name})
         if names:
             wanted.append(and_(Location.municipality_code == code, Location.name_key.in_(names)))
         if keys.bare_name:
             wanted.append(and_(Location.municipality_code == code, Location.name_core == keys.name_core))
-    if not wanted:
-        return None
-    candidates = session.scalars(select(Location).where(or_(*wanted)).order_by(Location.id)).all()
-    return best_match(keys, ((location, stored_identity(location)) for location in candidates))
+    return select(Location).where(or_(*wanted)).order_by(Location.id) if wanted else None
 
 
 def _own_location(session: Session, row: OfferRow, keys: Identity) -> Location | None:

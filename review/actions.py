@@ -21,7 +21,7 @@ from store.schema import AuditEntry, Location, Message, MessageState, OfferRow, 
 from vng_ingest import refdata
 
 OFFER_KINDS = ("offer", "third_party_offer")
-LOCATION_COLUMNS = ("municipality", "location", "address")
+LOCATION_COLUMNS = ("municipality", "location", "address", "postcode")
 MANUAL_VERSION = "handmatig"
 
 

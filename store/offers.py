@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from difflib import SequenceMatcher
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from store.audit import record as audit
 from store.schema import Location, Message, OfferRow, ReviewState, utcnow
+from vng_ingest.locations import Identity, best_match, identity, merged
 from vng_ingest.models import CONTACT_FIELDS, LOCATION_FIELDS, Offer
 
 HUMAN_STATES = (ReviewState.APPROVED, ReviewState.CORRECTED, ReviewState.REJECTED)
 #: What the review screen's history shows for the machine's decision (KCC staff read Dutch).
 MACHINE_DECISION = {ReviewState.PENDING: "te controleren", ReviewState.AUTO_ACCEPTED: "automatisch geaccepteerd"}
 LIVE_STATES = (ReviewState.PENDING, ReviewState.AUTO_ACCEPTED, ReviewState.APPROVED, ReviewState.CORRECTED)
+#: The location columns that hold its identity keys (the fields of ``vng_ingest.locations.Identity``).
+IDENTITY_COLUMNS = tuple(f.name for f in fields(Identity))
 
 
 def offer_to_row(offer: Offer, message_pk: int, position: int, version: str) -> OfferRow:
@@ -56,37 +57,87 @@ def replace_offers(session: Session, message: Message, offers: list[Offer], vers
     return rows
 
 
-def _fold(text: str | None) -> str:
-    text = (text or "").lower()
-    text = re.sub(r"\b(voormalige?|het|de|locatie|pand)\b", " ", text)
-    return " ".join(re.findall(r"[a-z0-9à-ÿ]+", text))
+def offer_identity(row: OfferRow) -> Identity:
+    return identity(row.municipality_code, row.location, row.address, row.postcode)
 
 
-def same_location(a_name: str | None, a_address: str | None, b_name: str | None, b_address: str | None) -> bool:
-    """Same street address, or names alike enough to be the same building."""
-    if _fold(a_address) and _fold(a_address) == _fold(b_address):
-        return True
-    left, right = _fold(a_name), _fold(b_name)
-    if len(left) < 4 or len(right) < 4:
-        return False
-    return left in right or right in left or SequenceMatcher(None, left, right).ratio() >= 0.75
+def stored_identity(location: Location) -> Identity:
+    return Identity(**{name: getattr(location, name) for name in IDENTITY_COLUMNS})
 
 
-def link_location(session: Session, row: OfferRow, message: Message) -> None:
-    """Attach the offer to the location it describes, creating the location when it is new."""
-    candidates = session.scalars(select(Location).where(Location.municipality_code == row.municipality_code))
-    found = next((loc for loc in candidates if row.municipality_code
-                  and same_location(loc.name, loc.address, row.location, row.address)), None)
-    if found is None:
-        found = Location(municipality_code=row.municipality_code, municipality=row.municipality,
-                         name=row.location, address=row.address)
-        session.add(found)
+def link_location(session: Session, row: OfferRow, message: Message | None = None) -> None:
+    """Attach the offer to the location it describes, creating the location when it is new.
+
+    Found by its keys (indexed lookup), else the location this offer, or the machine offer it
+    replaced in the same message, was on when no other live offer is there (so re-extracting
+    or correcting an offer keeps its location), else a new location.
+    """
+    keys = offer_identity(row)
+    found = find_location(session, keys)
+    if found is not None:
+        _set_identity(found, merged(stored_identity(found), keys))
+    else:
+        found = _own_location(session, row, keys)
+        if found is None:
+            found = Location()
+            session.add(found)
+        found.municipality, found.name, found.address = row.municipality, row.location, row.address
+        _set_identity(found, keys)
         session.flush()
     row.location_id = found.id
     found.current_offer_id = row.id
     found.updated_at = utcnow()
+    found.municipality = found.municipality or row.municipality
     found.name = found.name or row.location
     found.address = found.address or row.address
+
+
+def find_location(session: Session, keys: Identity) -> Location | None:
+    """The stored location with these keys (``vng_ingest.locations.best_match``), by index lookup."""
+    query = lookup_query(keys)
+    if query is None:
+        return None
+    candidates = session.scalars(query).all()
+    return best_match(keys, ((location, stored_identity(location)) for location in candidates))
+
+
+def lookup_query(keys: Identity) -> Select | None:
+    """The locations that may have these keys, each condition on an index of ``locations``."""
+    wanted = []
+    if keys.postcode_key:
+        wanted.append(Location.postcode_key == keys.postcode_key)
+    code = keys.municipality_code
+    if code:
+        if keys.address_key:
+            wanted.append(and_(Location.municipality_code == code, Location.address_key == keys.address_key))
+        names = sorted({name for name in (keys.name_key, keys.name_core) if name})
+        if names:
+            wanted.append(and_(Location.municipality_code == code, Location.name_key.in_(names)))
+        if keys.bare_name:
+            wanted.append(and_(Location.municipality_code == code, Location.name_core == keys.name_core))
+    return select(Location).where(or_(*wanted)).order_by(Location.id) if wanted else None
+
+
+def _own_location(session: Session, row: OfferRow, keys: Identity) -> Location | None:
+    """The location this offer was on, or one the offer it replaced was on, with no other live offer."""
+    if row.location_id is not None and not _others_live(session, row.location_id, row.id):
+        return session.get(Location, row.location_id)
+    replaced = session.scalars(select(Location).join(OfferRow, OfferRow.location_id == Location.id).where(
+        OfferRow.message_pk == row.message_pk, OfferRow.review_state == ReviewState.SUPERSEDED)
+        .order_by(OfferRow.id.desc())).unique().all()
+    free = [location for location in replaced if not _others_live(session, location.id, row.id)]
+    return best_match(keys, ((location, stored_identity(location)) for location in free), within_message=True)
+
+
+def _others_live(session: Session, location_id: int, offer_id: int | None) -> bool:
+    return session.scalar(select(OfferRow.id).where(
+        OfferRow.location_id == location_id, OfferRow.id != offer_id,
+        OfferRow.review_state.in_(LIVE_STATES)).limit(1)) is not None
+
+
+def _set_identity(location: Location, keys: Identity) -> None:
+    for name in IDENTITY_COLUMNS:
+        setattr(location, name, getattr(keys, name))
 
 
 @dataclass

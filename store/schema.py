@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String,
-                        Text, UniqueConstraint, text)
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary,
+                        String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -82,15 +82,28 @@ class MailboxUid(Base):
 
 
 class Location(Base):
-    """A location over time: its current offer and, through its offers, its history."""
+    """A location over time: its current offer and, through its offers, its history.
+
+    The ``*_key`` columns are its identity (``vng_ingest.locations``), indexed so an offer is
+    linked by lookup.
+    """
 
     __tablename__ = "locations"
+    __table_args__ = (Index("ix_locations_address_key", "municipality_code", "address_key"),
+                      Index("ix_locations_postcode_key", "postcode_key"),
+                      Index("ix_locations_name_key", "municipality_code", "name_key"),
+                      Index("ix_locations_name_core", "municipality_code", "name_core"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     municipality_code: Mapped[str | None] = mapped_column(String(10), index=True)
     municipality: Mapped[str | None] = mapped_column(String(100))
     name: Mapped[str | None] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(Text)
+    postcode: Mapped[str | None] = mapped_column(String(10))         # "7891AB"
+    address_key: Mapped[str | None] = mapped_column(String(200))     # street + house number
+    postcode_key: Mapped[str | None] = mapped_column(String(20))     # postcode + house number
+    name_key: Mapped[str | None] = mapped_column(String(200))
+    name_core: Mapped[str | None] = mapped_column(String(200))       # the name without building words
     current_offer_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

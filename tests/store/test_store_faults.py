@@ -259,7 +259,10 @@ def upgrade_keeps_every_row(url: str, leftover: bool = False) -> None:
         after = every_row(engine)
         assert set(after) == set(before)
         for table, rows in before.items():
-            new_columns = {"problems": None, "attempts": 0} if table == "messages" else {}
+            new_columns = {"messages": {"problems": None, "attempts": 0},
+                           "locations": {"postcode": "1234AB", "address_key": "brugweg 1",       # 0004: keys
+                                         "postcode_key": "1234AB 1", "name_key": "sporthal", "name_core": None},
+                           }.get(table, {})
             assert after[table] == [{**row, **new_columns} for row in rows], table
         assert sum(len(rows) for rows in after.values()) == 14
     finally:

@@ -22,6 +22,7 @@ from ingest.imap import ACCOUNT_ROW, next_poll_at, poll_account
 from store import open_store
 from store.schema import MailboxUid, Message, SyncState
 from vng_ingest.config import load_config
+from tests.waiting import wait_for
 
 
 def cli(config_file: Path, *args: str, **env: str) -> subprocess.Popen:
@@ -42,15 +43,6 @@ def stored(store) -> int:
 def extracted(store) -> int:
     with store.session() as session:
         return session.scalar(select(func.count()).select_from(Message).where(Message.state != "new"))
-
-
-def wait_for(condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not reached in time")
 
 
 def test_restarted_run_after_kill_polls_again_at_once(dovecot, tmp_path):

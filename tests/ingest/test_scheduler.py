@@ -12,6 +12,7 @@ from ingest.imap import backoff, next_poll_at, poll_account
 from store.locks import acquire, holder_of, release
 from vng_ingest.config import PollConfig
 from vng_ingest.scheduler import POLL_LOCK, poll_job, run_scheduler
+from tests.waiting import wait_for
 
 
 def test_lock_is_exclusive_expires_and_is_released(store):
@@ -69,7 +70,7 @@ def test_run_scheduler_polls_at_start_picks_up_idle_news_and_stops(dovecot, stor
     runner = threading.Thread(target=lambda: result.setdefault("code", run_scheduler(config, store, stop)))
     runner.start()
     try:
-        wait_for(lambda: stored(store) == 2)
+        wait_for(lambda: stored(store) == 2, timeout=20)
         time.sleep(1.0)                               # let the IDLE watcher settle on INBOX
         later = generated(3, tag="idle")
         append(dovecot, later)
@@ -87,12 +88,3 @@ def stored(store) -> int:
     from store.schema import Message
     with store.session() as session:
         return session.scalar(select(func.count()).select_from(Message))
-
-
-def wait_for(condition, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not reached in time")

@@ -165,7 +165,7 @@ def _combined_rows(probabilities: list[dict[str, float]]) -> list[dict[str, floa
 
 COMBINERS = {
     "product": None,
-    "logistic": lambda rows, labels: fit_logistic(rows, labels, ["log_product", "minimum"]),
+    "logistic": lambda rows, labels: fit_logistic(rows, labels, ["log_product"]),
     "isotonic": lambda rows, labels: fit_isotonic(rows, labels, "product"),
 }
 

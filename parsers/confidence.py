@@ -133,6 +133,9 @@ def features(offer: Offer, name: str, facts: MessageFacts) -> dict[str, float]:
         "log_candidates": math.log1p(facts.candidates.get(name, 0)),
         "competing": float(facts.candidates.get(name, 0) > max(facts.offers, 1)),
         "no_candidate": float(facts.candidates.get(name, 0) == 0),
+        "header_but_seen": float(part == "header" and seen > 0),      # the From address, while the text has one
+        "signature_among_several": float(part == "signature" and seen > 1),
+        "table_row": float(any(e.part == "table" for e in offer.evidence.values())),
         "signature": float(facts.signature),
         "sender_named": float(facts.sender_named),
     }

@@ -197,8 +197,9 @@ def all_right(probabilities: dict[str, float], model: dict) -> float:
                                   "minimum": min(probabilities.values())})
 
 
-#: Where an offer's P(all key fields right) is kept, beside the per-field probabilities.
-ALL_KEY = "all_key_fields"
+def all_key_probability(offer: Offer, model: dict | None = None) -> float:
+    """P(all key fields right) of an assessed offer, from the probabilities it carries."""
+    return all_right({name: offer.confidence[name] for name in ASSESSED_FIELDS}, model or load_model())
 
 
 def assess(parsed: ParsedMessage, offers: list[Offer], kind: Kind, kind_confidence: float,
@@ -211,8 +212,6 @@ def assess(parsed: ParsedMessage, offers: list[Offer], kind: Kind, kind_confiden
     facts = message_facts(parsed, offers, kind, kind_confidence)
     for offer in offers:
         probabilities = field_probabilities(offer, facts, model)
-        whole = all_right(probabilities, model)
         offer.confidence.update(probabilities)
-        offer.confidence[ALL_KEY] = whole
-        offer.needs_review = whole < threshold
+        offer.needs_review = all_right(probabilities, model) < threshold
     return offers

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from parsers.confidence import (ALL_KEY, ASSESSED_FIELDS, MODEL_PATH, MessageFacts, apply_model, assess,
-                                field_probabilities, load_model)
+from parsers.confidence import (ASSESSED_FIELDS, MODEL_PATH, MessageFacts, all_key_probability, apply_model,
+                                assess, field_probabilities, load_model)
 from parsers.extract import read_message
 from vng_ingest.models import Kind, Offer
 from vng_ingest.reader import WARM_UP_MESSAGE
@@ -36,9 +36,10 @@ def test_shipped_model_loads_and_gives_probabilities():
     for path in sorted(SAMPLE.glob("*.eml")):
         _, extraction = read_message(path.read_bytes())
         for offer in extraction.offers:
-            for name in ASSESSED_FIELDS + (ALL_KEY,):
+            for name in ASSESSED_FIELDS:
                 assert 0.0 <= offer.confidence[name] <= 1.0, (path.name, name)
                 seen.append(offer.confidence[name])
+            assert 0.0 <= all_key_probability(offer) <= 1.0
     assert seen, "the sample mailbox has offers"
     assert len({round(p, 3) for p in seen}) > 5, "probabilities, not a handful of hand-set literals"
 
@@ -62,7 +63,7 @@ def test_threshold_changes_needs_review():
     assert all(o.needs_review for o in _assessed(1.0))
     lenient = _assessed(0.0)
     assert not any(o.needs_review for o in lenient)
-    whole = lenient[0].confidence[ALL_KEY]
+    whole = all_key_probability(lenient[0])
     assert 0.0 < whole < 1.0
     assert _assessed(whole)[0].needs_review is False
     assert _assessed(whole + 1e-6)[0].needs_review is True

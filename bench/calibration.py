@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 import tempfile
@@ -27,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from parsers.calibration import (FINAL_SETS, THRESHOLDS, acceptance, choose_threshold, collect,  # noqa: E402
-                                 evaluate, reliability)
+                                 evaluate, load_scorer, reliability)
+from parsers.extract import KIND_THRESHOLD  # noqa: E402
 from parsers.confidence import ASSESSED_FIELDS  # noqa: E402
 from vng_ingest.shared import SCORER  # noqa: E402
 
@@ -87,6 +89,27 @@ def final_check() -> None:
               f"{'-' if accepted is None else f'{accepted:.3f}'} "
               f"all_key_right {result['offers_all_key_fields_right']:.3f} key_fields {result['key_field_mean']:.3f}")
         Path(out.name).unlink()
+        print_final_curve(folder, [json.loads(line) for line in done.stdout.splitlines() if line.strip()])
+
+
+def print_final_curve(folder: Path, records: list[dict]) -> None:
+    """The same single run at other thresholds (P(all key right) is the product of the fields' P)."""
+    scorer = load_scorer()
+    truth = scorer.load(folder / "truth.jsonl")
+    line = []
+    for threshold in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9):
+        predicted = {}
+        for record in records:
+            record = json.loads(json.dumps(record))
+            for offer in record["offers"]:
+                whole = math.prod(offer["confidence"][name] for name in ASSESSED_FIELDS)
+                unsure_kind = record.get("kind_confidence", 1.0) < KIND_THRESHOLD
+                offer["needs_review"] = unsure_kind or whole < threshold
+            predicted[record["file"]] = record
+        result = scorer.score(truth, predicted)
+        accepted = result["accepted_accuracy"]
+        line.append(f"{threshold:.2f}: {result['review_rate']:.3f}/{'-' if accepted is None else f'{accepted:.3f}'}")
+    print("    at other thresholds (review_rate/accepted_accuracy): " + "  ".join(line))
 
 
 def main() -> int:

@@ -31,7 +31,7 @@ ASSESSED_FIELDS = KEY_FIELDS + ("contact.phone", "contact.email")
 #: Where the shipped model lives (package data).
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "confidence" / "model.json"
 #: Accept threshold on P(all key fields right) when nobody configured one (config.yaml sets it).
-ACCEPT_THRESHOLD = 0.9
+ACCEPT_THRESHOLD = 0.99
 #: Where a field's evidence was found; anything else counts as "other".
 PARTS = ("body", "signature", "forwarded", "attachment", "table", "header")
 

@@ -121,8 +121,8 @@ class PollConfig(Strict):
 
 
 class ReviewConfig(Strict):
-    #: An offer whose P(all key fields right) reaches this is accepted without review.
-    accept_threshold: float = Field(default=0.99, ge=0, le=1)   # see config.yaml
+    #: An offer whose key fields all reach this confidence is accepted without review.
+    accept_threshold: float = Field(default=0.8, ge=0, le=1)
     host: str = "127.0.0.1"
     port: int = 8080
     session_secret: Secret = Field(default_factory=Secret)

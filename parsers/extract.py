@@ -11,13 +11,17 @@ EXTRACTOR_VERSION = "0.2.1"
 KIND_THRESHOLD = 0.75
 
 
-def extract(parsed: ParsedMessage) -> Extraction:
+def extract(parsed: ParsedMessage, calibrated: bool = True) -> Extraction:
+    """``calibrated=False`` leaves the finders' hand scores in place (what the confidence model learns from)."""
+    from parsers.confidence import assess
     from parsers.triage import classify
     from parsers.offers import find_offers
     if any(problem.code == UNREADABLE for problem in parsed.problems):
         return Extraction(Kind.OTHER, kind_confidence=0.0)   # no offers from text that is not there
     kind, kind_confidence = classify(parsed)
     offers = find_offers(parsed, kind) if kind in (Kind.OFFER, Kind.THIRD_PARTY_OFFER) else []
+    if calibrated:
+        assess(parsed, offers, kind, kind_confidence)
     if kind_confidence < KIND_THRESHOLD:
         for offer in offers:            # unsure what the message is: a person checks its offers too
             offer.needs_review = True
@@ -26,14 +30,16 @@ def extract(parsed: ParsedMessage) -> Extraction:
 
 def extract_as(parsed: ParsedMessage, kind: Kind, previous: Extraction) -> Extraction:
     """Extraction under a kind a person chose (their re-classification wins over triage)."""
+    from parsers.confidence import assess
     from parsers.offers import find_offers
     if previous.error:
         return previous
     offers = find_offers(parsed, kind) if kind in (Kind.OFFER, Kind.THIRD_PARTY_OFFER) else []
+    assess(parsed, offers, kind, 1.0)
     return Extraction(kind=kind, offers=offers, kind_confidence=1.0)
 
 
-def read_message(raw: bytes) -> tuple[ParsedMessage, Extraction]:
+def read_message(raw: bytes, calibrated: bool = True) -> tuple[ParsedMessage, Extraction]:
     """Parse and extract; never raises: a failure becomes an Extraction with its error, for review."""
     from parsers.mime import parse_message
     try:
@@ -43,7 +49,7 @@ def read_message(raw: bytes) -> tuple[ParsedMessage, Extraction]:
         parsed.add_problem(UNREADABLE, "Dit bericht kon niet worden gelezen.")
         return parsed, Extraction(Kind.OTHER, error=_describe(error))
     try:
-        return parsed, extract(parsed)
+        return parsed, extract(parsed, calibrated)
     except Exception as error:   # noqa: BLE001
         return parsed, Extraction(Kind.OTHER, kind_confidence=0.0, error=_describe(error))
 

@@ -143,6 +143,11 @@ def cmd_train_triage(args, config: Config) -> int:
     return run(args)
 
 
+def cmd_train_confidence(args, config: Config) -> int:
+    from parsers.calibration import run
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vng-ingest", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -204,6 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(train)
     train.set_defaults(func=cmd_train_triage)
 
+    from parsers.calibration import add_arguments as add_calibration_arguments
+    calibrate = sub.add_parser("train-confidence", help="fit the per-field confidence model on the labelled "
+                                                        "sets (needs scikit-learn and the shared scorer)")
+    add_calibration_arguments(calibrate)
+    calibrate.set_defaults(func=cmd_train_confidence)
+
     from review.commands import add_commands   # user-add, user-disable, export-labels, score-labels
     add_commands(sub)
     return parser
@@ -222,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         url = config.database.url
         configure_reader(Budget(seconds=config.reading.message_seconds,
-                                memory=config.reading.message_memory_mb * 1024 * 1024))
+                                memory=config.reading.message_memory_mb * 1024 * 1024),
+                         accept_threshold=config.review.accept_threshold)
         logging.basicConfig(level=logging.DEBUG if args.verbose else config.log_level,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
         logging.getLogger("alembic").setLevel(logging.WARNING)

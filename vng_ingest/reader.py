@@ -201,13 +201,20 @@ _SHARED_LOCK = threading.Lock()
 _BUDGET = Budget()
 
 
-def configure(budget: Budget) -> None:
-    """Set the budget of the process-wide reader (the CLI does, from ``reading:`` in the config)."""
+def configure(budget: Budget, accept_threshold: float | None = None) -> None:
+    """Set the budget of the process-wide reader (the CLI does, from ``reading:`` in the config),
+    and the threshold extraction accepts offers at (``review.accept_threshold``)."""
+    from parsers import confidence
     global _BUDGET
     with _SHARED_LOCK:
         _BUDGET = budget
+        changed = accept_threshold is not None and accept_threshold != confidence.accept_threshold()
+        if accept_threshold is not None:
+            confidence.configure(accept_threshold)
         if _SHARED is not None:
             _SHARED.budget = budget
+            if changed:
+                _SHARED.close()     # the next child is forked with the new threshold
 
 
 def shared_reader() -> Reader:

@@ -65,9 +65,9 @@ class ReportInput:
     previous: PreviousReport | None
 
 
-def collect(session: Session, now: datetime, accept_threshold: float) -> ReportInput:
+def collect(session: Session, now: datetime, field_threshold: float) -> ReportInput:
     return ReportInput(states=location_states(session),
-                       pending=pending_items(_pending_rows(session), accept_threshold),
+                       pending=pending_items(_pending_rows(session), field_threshold),
                        previous=previous_report(session, now))
 
 

@@ -46,7 +46,7 @@ def report_filename(content: ReportContent, number: int = 1) -> str:
 
 def build_content(config: Config, store: Store, now: datetime) -> ReportContent:
     with store.session() as session:
-        given = collect(session, now, config.review.accept_threshold)
+        given = collect(session, now, config.review.field_threshold)
     today = now.astimezone(AMSTERDAM).date()
     days = [today] + coming_mondays(today)
     frame = locations_frame(given.states)

@@ -225,7 +225,7 @@ def create_app(config: Config, store: Store) -> FastAPI:
         prev_item, next_item = _neighbours(db, filters, f"offer-{row.id}")
         confidence = {c: fields.lookup(row.confidence, c) for c in fields.FIELDS}
         uncertain = {c for c, v in confidence.items()
-                     if (isinstance(v, (int, float)) and v < settings.accept_threshold)
+                     if (isinstance(v, (int, float)) and v < settings.field_threshold)
                      or (v is None and c in fields.KEY_COLUMNS and row.review_state == ReviewState.PENDING)}
         return {"user": user, "row": row, "message": message, "siblings": siblings,
                 "view": _message_view(message, row.evidence),

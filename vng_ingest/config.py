@@ -121,8 +121,10 @@ class PollConfig(Strict):
 
 
 class ReviewConfig(Strict):
-    #: An offer whose key fields all reach this confidence is accepted without review.
+    #: An offer is accepted without review when P(all key fields right) reaches this.
     accept_threshold: float = Field(default=0.8, ge=0, le=1)
+    #: A field whose P(right) is below this is marked uncertain for the reviewer (screen, workbook).
+    field_threshold: float = Field(default=0.8, ge=0, le=1)
     host: str = "127.0.0.1"
     port: int = 8080
     session_secret: Secret = Field(default_factory=Secret)

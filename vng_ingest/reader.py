@@ -17,8 +17,10 @@ from __future__ import annotations
 import atexit
 import logging
 import multiprocessing
+import os
 import resource
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Callable
@@ -73,6 +75,7 @@ def reader_died(exitcode: int | None) -> tuple[ParsedMessage, Extraction]:
 def _child(connection: Connection, read: ReadFunction, memory: int | None) -> None:
     """Child loop: read messages until the parent closes the pipe (or dies: then so does the child)."""
     _die_with_parent()
+    _close_inherited(keep=connection.fileno())
     if memory:
         _limit_memory(memory)
     while True:
@@ -92,6 +95,15 @@ def _child(connection: Connection, read: ReadFunction, memory: int | None) -> No
         except Exception as error:  # noqa: BLE001 - e.g. a result that cannot be pickled
             connection.send(stopped(Problem("reader_stopped", "Het lezen van dit bericht is mislukt."),
                                     f"stopped: result could not be returned ({type(error).__name__})"))
+
+
+def _close_inherited(keep: int) -> None:
+    """Close every descriptor the fork copied but stdio and our pipe. A copy held here would keep
+    the parent's other pipes and sockets open (a browser driver, a database connection) after the
+    parent closes them, and whoever waits for their end would wait for ever."""
+    limit = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 65536
+    os.closerange(3, keep)
+    os.closerange(keep + 1, max(keep + 1, limit))
 
 
 def _die_with_parent() -> None:
@@ -153,11 +165,8 @@ class Reader:
         self._stop_child()
         if self._read is read_message:
             _warm_up()
-        context = _context()
-        parent_end, child_end = context.Pipe()
-        process = context.Process(target=_child, args=(child_end, self._read, self.budget.memory),
-                                  name="vng-ingest-reader", daemon=True)
-        process.start()
+        parent_end, child_end = multiprocessing.Pipe()
+        process = _Child.fork(lambda: _child(child_end, self._read, self.budget.memory), parent_end)
         child_end.close()
         self._process, self._connection = process, parent_end
         return parent_end
@@ -190,8 +199,56 @@ def _warm_up() -> None:
         read_message(WARM_UP_MESSAGE)
 
 
-def _context():
-    return multiprocessing.get_context("fork")
+class _Child:
+    """A forked child process: started with ``fork``, stopped with ``kill``, reaped with ``join``.
+
+    Plain ``os.fork`` rather than multiprocessing's Process, because the child closes every
+    descriptor it inherited but stdio and its pipe (``_close_inherited``), which would also
+    close the sentinel multiprocessing watches it by.
+    """
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.exitcode: int | None = None
+
+    @classmethod
+    def fork(cls, run: Callable[[], None], parent_end: Connection) -> "_Child":
+        pid = os.fork()
+        if pid == 0:                                      # the child
+            code = 0
+            try:
+                parent_end.close()
+                run()
+            except BaseException:                         # noqa: BLE001 - nothing may return to the caller's code
+                code = 1
+            finally:
+                os._exit(code)
+        return cls(pid)
+
+    def is_alive(self) -> bool:
+        if self.exitcode is None:
+            self._reap(os.WNOHANG)
+        return self.exitcode is None
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, 9)
+        except ProcessLookupError:
+            pass
+
+    def join(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def _reap(self, flags: int) -> None:
+        try:
+            pid, status = os.waitpid(self.pid, flags)
+        except ChildProcessError:
+            self.exitcode = -1
+            return
+        if pid:
+            self.exitcode = os.waitstatus_to_exitcode(status)
 
 
 _SHARED: Reader | None = None
